@@ -1,0 +1,356 @@
+"""egov-bot's command line: match, eval, kb lint / export, console, start and run.
+
+Exit codes: 0 success; 1 a check failed (lint errors, eval under target); 2 bad usage or input
+(a missing knowledge directory, a broken file, a missing setting), always with one clear line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, bundled_knowledge_dir, load_knowledge
+from bot.matching import Decision, Matcher
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed as one line, exit 2."""
+
+
+def knowledge_dir(option: str | None) -> Path:
+    """--knowledge DIR, else KNOWLEDGE_DIR, else the bundled knowledge/."""
+    chosen = option or os.environ.get("KNOWLEDGE_DIR") or str(bundled_knowledge_dir())
+    path = Path(chosen).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"knowledge directory not found: {path}")
+    return path
+
+
+def load(option: str | None) -> KnowledgeBase:
+    try:
+        return load_knowledge(knowledge_dir(option))
+    except KnowledgeError as error:
+        errors = [p for p in error.problems if p.severity == "error"]
+        more = f" (and {len(errors) - 1} more problems: run egov-bot kb lint)" if len(errors) > 1 else ""
+        raise UsageError(f"the knowledge base does not load: {errors[0]}{more}") from None
+
+
+# --- match ------------------------------------------------------------------------------------
+
+
+def explain(question: str, decision: Decision, kb: KnowledgeBase) -> str:
+    lines = [f"decision: {decision.decision}" + (f" -> {decision.entry}" if decision.entry else "")
+             + f"  ({decision.reason})", f"language: {decision.lang}"]
+    if decision.terms:
+        understood = ", ".join(
+            f"{t.word}->{t.key}" + (f" ~{t.similarity:.2f}" if t.similarity < 1 else "") + f" w={t.weight:.2f}"
+            + ("" if t.known else " (unknown)")
+            for t in decision.terms
+        )
+        lines.append(f"words: {understood}")
+    else:
+        lines.append("words: none that carry meaning")
+    if decision.candidates:
+        lines.append("candidates:")
+        for candidate in decision.candidates:
+            entry = kb.entry(candidate.id)
+            title = entry.title["ru"] if entry else ""
+            lines.append(f"  {candidate.score:.3f}  {candidate.id}  {title}  [best variant: {candidate.variant}]")
+    return "\n".join(lines)
+
+
+def cmd_match(args: argparse.Namespace) -> int:
+    kb = load(args.knowledge)
+    matcher = Matcher(kb)
+    if args.jsonl:
+        out = sys.stdout
+        for line in sys.stdin:
+            question = line.rstrip("\r\n")
+            out.write(json.dumps(matcher.match(question).to_json(question), ensure_ascii=False) + "\n")
+        out.flush()
+        return 0
+    if args.text is None:
+        raise UsageError('give a question: egov-bot match "как получить эцп" (or --jsonl to read stdin)')
+    print(explain(args.text, matcher.match(args.text), kb))
+    return 0
+
+
+# --- eval -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    positives: int = 0
+    correct: int = 0
+    reachable: int = 0
+    wrong: int = 0
+    negatives: int = 0
+    negatives_answered: int = 0
+    negatives_escalated: int = 0
+
+    def add(self, expect: str | None, decision: Decision) -> str:
+        """Count one question; return what happened ("ok", "wrong", "missed" ...)."""
+        offered = [c.id for c in decision.candidates] if decision.decision == "clarify" else []
+        if expect is None:
+            self.negatives += 1
+            if decision.decision == "answer":
+                self.negatives_answered += 1
+                return "negative answered"
+            if decision.decision == "escalate":
+                self.negatives_escalated += 1
+                return "ok"
+            return "negative clarified"
+        self.positives += 1
+        if decision.decision == "answer":
+            if decision.entry == expect:
+                self.correct += 1
+                self.reachable += 1
+                return "ok"
+            self.wrong += 1
+            return "wrong answer"
+        if expect in offered:
+            self.reachable += 1
+            return "offered"
+        return "not offered" if decision.decision == "clarify" else "escalated"
+
+    def ratios(self) -> dict[str, float]:
+        p, n = max(self.positives, 1), max(self.negatives, 1)
+        return {
+            "top1": self.correct / p,
+            "reachable": self.reachable / p,
+            "wrong": self.wrong / p,
+            "negatives_answered": self.negatives_answered / n,
+            "negatives_escalated": self.negatives_escalated / n,
+        }
+
+
+@dataclass
+class EvalReport:
+    total: Tally = field(default_factory=Tally)
+    by_kind: dict[str, Tally] = field(default_factory=dict)
+    misses: list[tuple[str, str, str | None, Decision]] = field(default_factory=list)
+
+
+def read_eval_file(path: Path) -> list[dict]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise UsageError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, list) or not all(isinstance(i, dict) and "q" in i and "expect" in i for i in data):
+        raise UsageError(f"{path}: expected a list of {{q: question, expect: entry id or null}}")
+    return data
+
+
+def evaluate(matcher: Matcher, items: list[dict]) -> EvalReport:
+    report = EvalReport()
+    for item in items:
+        question, expect = str(item["q"]), item["expect"]
+        decision = matcher.match(question)
+        kind = str(item.get("kind", "all"))
+        outcome = report.total.add(expect, decision)
+        report.by_kind.setdefault(kind, Tally()).add(expect, decision)
+        if outcome not in ("ok",):
+            report.misses.append((outcome, question, expect, decision))
+    return report
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    kb = load(args.knowledge)
+    items = read_eval_file(Path(args.file))
+    unknown = sorted({str(i["expect"]) for i in items if i["expect"] is not None and kb.entry(str(i["expect"])) is None})
+    if unknown:
+        print(f"warning: expected entries not in the knowledge base: {', '.join(unknown)}", file=sys.stderr)
+    report = evaluate(Matcher(kb), items)
+    total = report.total
+    ratios = total.ratios()
+    print(f"questions: {total.positives + total.negatives} ({total.positives} with an entry, {total.negatives} for librarians)")
+    print(f"top1: {ratios['top1']:.3f}  reachable: {ratios['reachable']:.3f}  wrong answers: {ratios['wrong']:.3f} ({total.wrong})")
+    print(f"negatives answered: {total.negatives_answered}  negatives escalated: {ratios['negatives_escalated']:.3f}")
+    print("by kind:")
+    for kind, tally in sorted(report.by_kind.items()):
+        r = tally.ratios()
+        if tally.positives:
+            print(f"  {kind:9} n={tally.positives:3}  top1 {r['top1']:.2f}  reachable {r['reachable']:.2f}  wrong {tally.wrong}")
+        if tally.negatives:
+            print(f"  {kind:9} n={tally.negatives:3}  negatives answered {tally.negatives_answered}  escalated {r['negatives_escalated']:.2f}")
+    if report.misses:
+        print("misses:")
+        for outcome, question, expect, decision in report.misses:
+            got = decision.entry or ",".join(c.id for c in decision.candidates) or "-"
+            print(f"  [{outcome}] {question!r} expected {expect or 'librarian'}; got {decision.decision} {got}")
+    failures = []
+    if ratios["top1"] < args.min_top1:
+        failures.append(f"top1 {ratios['top1']:.3f} < {args.min_top1}")
+    if ratios["reachable"] < args.min_reachable:
+        failures.append(f"reachable {ratios['reachable']:.3f} < {args.min_reachable}")
+    if ratios["wrong"] > args.max_wrong:
+        failures.append(f"wrong {ratios['wrong']:.3f} > {args.max_wrong}")
+    if total.negatives_answered > args.max_negatives_answered:
+        failures.append(f"negatives answered {total.negatives_answered} > {args.max_negatives_answered}")
+    if total.negatives and ratios["negatives_escalated"] < args.min_negatives_escalated:
+        failures.append(f"negatives escalated {ratios['negatives_escalated']:.3f} < {args.min_negatives_escalated}")
+    if failures:
+        print("FAIL: " + "; ".join(failures))
+        return 1
+    print("PASS")
+    return 0
+
+
+# --- kb ---------------------------------------------------------------------------------------
+
+
+def consistency_problems(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
+    """Question variants the matcher would not answer with their own entry."""
+    problems = []
+    for entry in kb.entries:
+        for lang, question in entry.all_questions():
+            decision = matcher.match(question)
+            line = entry.question_lines.get(f"{lang}:{question}", entry.line)
+            if decision.decision == "answer" and decision.entry != entry.id:
+                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would be answered with {decision.entry}; reword it or the other entry"))
+            elif decision.decision != "answer":
+                shown = ", ".join(f"{c.id} {c.score:.2f}" for c in decision.candidates[:3])
+                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would not be answered directly ({decision.decision}: {shown})", "warning"))
+    return problems
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    directory = knowledge_dir(args.knowledge)
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as error:
+        problems = error.problems
+    else:
+        problems = list(kb.warnings) + consistency_problems(kb, Matcher(kb))
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    for problem in errors + (warnings if not args.quiet else []):
+        print(problem)
+    entries = "" if errors and not problems else ""
+    print(f"{len(errors)} errors, {len(warnings)} warnings{entries}")
+    return 1 if errors else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    kb = load(args.knowledge)
+    data = [
+        {
+            "id": entry.id,
+            "category": entry.category,
+            "questions": [q for _, q in entry.all_questions()],
+            "answer_languages": [lang for lang in ("ru", "kk") if entry.answer.get(lang)],
+            "links": [link.url for link in entry.links],
+            "reviewed": entry.reviewed.isoformat(),
+        }
+        for entry in kb.entries
+    ]
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2 if args.pretty else None)
+    sys.stdout.write("\n")
+    return 0
+
+
+# --- console and the bot ----------------------------------------------------------------------
+
+
+async def _console(kb: KnowledgeBase, database_url: str) -> None:
+    from bot.console import Console
+    from bot.helpdesk import HelpDesk, Library
+    from bot.tickets import TicketStore
+
+    store = TicketStore.from_url(database_url)
+    try:
+        await store.create_schema()
+        await Console(HelpDesk(Library(kb), store)).run()
+    finally:
+        await store.close()
+
+
+def database_url(option: str | None) -> str:
+    from bot.tickets import default_database_url
+
+    return option or os.environ.get("DATABASE_URL") or default_database_url()
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    kb = load(args.knowledge)
+    try:
+        asyncio.run(_console(kb, database_url(args.database)))
+    except KeyboardInterrupt:
+        print()
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+        raise UsageError("TELEGRAM_BOT_TOKEN is not set: the Telegram bot needs the token from @BotFather")
+    raise UsageError("the Telegram front end is not part of this version yet; use egov-bot console")
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    """`make run`: the Telegram bot when a token is set, otherwise the console chat."""
+    if os.environ.get("TELEGRAM_BOT_TOKEN"):
+        return cmd_run(args)
+    return cmd_console(args)
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--knowledge", metavar="DIR", help="knowledge base directory (default: KNOWLEDGE_DIR or the bundled one)")
+    parser = argparse.ArgumentParser(prog="egov-bot", description="A citizen help bot for Kazakhstan's e-government.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    match = commands.add_parser("match", parents=[common], help="show how the matcher decides on a question")
+    match.add_argument("text", nargs="?", help="the question")
+    match.add_argument("--jsonl", action="store_true", help="read questions from stdin, one per line; write JSON lines")
+    match.set_defaults(handler=cmd_match)
+
+    evaluation = commands.add_parser("eval", parents=[common], help="measure the matcher on a question set")
+    evaluation.add_argument("file", help="YAML list of {q: question, expect: entry id or null, kind: optional}")
+    evaluation.add_argument("--min-top1", type=float, default=0.92)
+    evaluation.add_argument("--min-reachable", type=float, default=0.97)
+    evaluation.add_argument("--max-wrong", type=float, default=0.02)
+    evaluation.add_argument("--max-negatives-answered", type=int, default=0)
+    evaluation.add_argument("--min-negatives-escalated", type=float, default=0.9)
+    evaluation.set_defaults(handler=cmd_eval)
+
+    kb = commands.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
+    lint = kb.add_parser("lint", parents=[common], help="check the knowledge base (exit 1 on errors)")
+    lint.add_argument("--quiet", action="store_true", help="print errors only")
+    lint.set_defaults(handler=cmd_lint)
+    export = kb.add_parser("export", parents=[common], help="print the knowledge base as JSON")
+    export.add_argument("--json", action="store_true", required=True, help="JSON output (the only format)")
+    export.add_argument("--pretty", action="store_true", help="indent the JSON")
+    export.set_defaults(handler=cmd_export)
+
+    for name, handler, text in (
+        ("console", cmd_console, "chat with the bot in the terminal"),
+        ("run", cmd_run, "run the Telegram bot"),
+        ("start", cmd_start, "the Telegram bot if TELEGRAM_BOT_TOKEN is set, else the console"),
+    ):
+        sub = commands.add_parser(name, parents=[common], help=text)
+        sub.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
+        sub.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as error:
+        print(f"egov-bot: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0

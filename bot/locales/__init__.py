@@ -1,0 +1,30 @@
+"""All user-facing wording, one YAML file per interface language (ru, kk, en)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+UI_LANGUAGES = ("ru", "kk", "en")
+_DIR = Path(__file__).resolve().parent
+
+
+@cache
+def _catalogue(lang: str) -> dict[str, str]:
+    with open(_DIR / f"{lang}.yaml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The text `key` in `lang` (Russian when the language or the key is missing), with values filled in."""
+    lang = lang if lang in UI_LANGUAGES else "ru"
+    template = _catalogue(lang).get(key)
+    if template is None:
+        template = _catalogue("ru")[key]
+    return template.format(**values) if values else template
+
+
+def keys(lang: str) -> set[str]:
+    return set(_catalogue(lang))

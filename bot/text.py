@@ -1,0 +1,161 @@
+"""Text normalisation shared by the knowledge base index and the questions citizens type.
+
+Everything here is a pure function of its input, and the same pipeline runs on both sides
+(knowledge-base variants and questions), so whatever a step loses, it loses symmetrically.
+
+The pipeline for one text:
+1. NFKC, lower case, invisible characters removed;
+2. Latin words are read three ways (as they are, as Russian typed in the English keyboard layout,
+   as Latin transliteration); the caller picks the reading that the vocabulary knows;
+3. Kazakh letters are folded onto the Russian ones people type instead (қ->к, ү->у, і->и ...);
+4. each word is reduced to a stem (a Russian Snowball stemmer, then common Kazakh endings);
+5. letters that people drop or swap at will (ё/е, э/е, й/и, ь, ъ) are folded.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+KAZAKH_LETTERS = frozenset("әғқңөұүһі")
+
+# What people type when their keyboard has no Kazakh letters.
+_KAZAKH_FOLD = str.maketrans({"ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х", "і": "и"})
+# Letters that are dropped or swapped freely in everyday typing; folded after stemming.
+_LOOSE_FOLD = str.maketrans({"ё": "е", "э": "е", "й": "и", "ь": None, "ъ": None})
+
+# Russian ЙЦУКЕН letters on the keys of the English QWERTY layout (lower case).
+_QWERTY = "`qwertyuiop[]asdfghjkl;'zxcvbnm,."
+_JCUKEN = "ёйцукенгшщзхъфывапролджэячсмитьбю"
+_LAYOUT = dict(zip(_QWERTY, _JCUKEN))
+_LAYOUT_CHARS = frozenset(_QWERTY)
+
+# Latin transliteration as people improvise it (Russian and Kazakh), longest spellings first.
+_TRANSLIT_MULTI = (
+    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
+    ("yu", "ю"), ("ya", "я"), ("yo", "е"), ("ye", "е"), ("ju", "ю"), ("ja", "я"), ("jo", "е"),
+    ("iu", "ю"), ("ia", "я"), ("ck", "к"), ("ph", "ф"),
+)
+_TRANSLIT_SINGLE = {
+    "a": "а", "b": "б", "c": "ц", "d": "д", "e": "е", "f": "ф", "g": "г", "h": "х", "i": "и", "j": "ж",
+    "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "q": "к", "r": "р", "s": "с", "t": "т",
+    "u": "у", "v": "в", "w": "в", "x": "х", "y": "ы", "z": "з", "'": "",
+    # Kazakh Latin alphabet letters
+    "ä": "а", "ö": "о", "ü": "у", "ū": "у", "ı": "ы", "ğ": "г", "ş": "ш", "ç": "ч", "ñ": "н", "ń": "н",
+}
+_VOWELS = set("аеиоуыэюяё")
+
+# Kazakh inflectional endings (after folding to Russian letters), longest first. Stripped only while
+# a stem of at least four letters remains, so short roots and Russian words survive.
+_KAZAKH_ENDINGS = tuple(sorted({
+    "лардын", "лерден", "лардан", "дардан", "тардан", "лардын", "лерин", "ларын", "лары", "лери",
+    "дары", "дери", "тары", "тери", "лар", "лер", "дар", "дер", "тар", "тер",
+    "нын", "нин", "дын", "дин", "тын", "тин",
+    "нан", "нен", "дан", "ден", "тан", "тен", "нда", "нде",
+    "га", "ге", "ка", "ке", "на", "не", "да", "де", "та", "те",
+    "ны", "ни", "ды", "ди", "ты", "ти",
+    "мен", "бен", "пен",
+    "сын", "син", "ын", "ин", "сы", "си", "ым", "им", "мыз", "миз",
+    "уга", "уге", "уды", "уди",
+}, key=len, reverse=True))
+
+_TOKEN = re.compile(r"[0-9a-zа-яёәғқңөұүһіäöüūığşçñń]+(?:'[a-z]+)?", re.IGNORECASE)
+
+
+def clean(text: str) -> str:
+    """Lower-case, NFKC-normalised text without invisible or control characters."""
+    text = unicodedata.normalize("NFKC", text)
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category in ("Cf", "Cc", "Co", "Cs", "Mn", "Me") and char not in "\n\t":
+            # Combining marks go too: "и" + breve arrives as "й" after NFKC; stray accents are noise.
+            continue
+        kept.append(char)
+    return "".join(kept).lower()
+
+
+def raw_words(text: str) -> list[str]:
+    """Split cleaned text on whitespace, keeping punctuation that the layout fix needs (',.;'[]`)."""
+    return clean(text).split()
+
+
+def from_layout(word: str) -> str:
+    """Read a word typed in the English layout as the Russian letters on the same keys."""
+    return "".join(_LAYOUT.get(char, char) for char in word)
+
+
+def transliterate(word: str) -> str:
+    """Read a Latin-letter word as Russian or Kazakh transliteration."""
+    out = []
+    i = 0
+    while i < len(word):
+        for latin, cyrillic in _TRANSLIT_MULTI:
+            if word.startswith(latin, i):
+                out.append(cyrillic)
+                i += len(latin)
+                break
+        else:
+            char = word[i]
+            if char == "y" and out and out[-1] in _VOWELS:
+                out.append("й")  # "novyi", "kakoy": y after a vowel is й
+            else:
+                out.append(_TRANSLIT_SINGLE.get(char, char))
+            i += 1
+    return "".join(out)
+
+
+def is_latin(word: str) -> bool:
+    """True when a word has Latin letters and no Cyrillic ones."""
+    has_latin = False
+    for char in word:
+        if "а" <= char <= "я" or char in "ёәғқңөұүһі":
+            return False
+        if "a" <= char <= "z":
+            has_latin = True
+    return has_latin
+
+
+def latin_readings(word: str) -> list[str]:
+    """Possible Cyrillic readings of a Latin word: itself, the keyboard-layout one, the transliterated one."""
+    readings = [word]
+    if all(char in _LAYOUT_CHARS or char.isdigit() for char in word):
+        readings.append(from_layout(word))
+    readings.append(transliterate(word))
+    return readings
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of already cleaned text: letters and digits, punctuation and emoji dropped."""
+    return [match.group(0).replace("'", "") for match in _TOKEN.finditer(text)]
+
+
+def has_kazakh_letters(text: str) -> bool:
+    return any(char in KAZAKH_LETTERS for char in text)
+
+
+_russian = snowballstemmer.stemmer("russian")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The matching key of one lower-case word: Kazakh letters folded, stemmed, loose letters folded."""
+    folded = word.translate(_KAZAKH_FOLD)
+    if not folded.isascii():
+        folded = _russian.stemWord(folded)
+        for _ in range(2):
+            for ending in _KAZAKH_ENDINGS:
+                if folded.endswith(ending) and len(folded) - len(ending) >= 4:
+                    folded = folded[: -len(ending)]
+                    break
+            else:
+                break
+    return folded.translate(_LOOSE_FOLD)
+
+
+def stems(text: str) -> list[str]:
+    """Stems of every word of a text (no layout or transliteration guessing: for knowledge-base text)."""
+    return [stem(word) for word in tokens(clean(text))]
