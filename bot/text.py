@@ -153,7 +153,11 @@ def stem(word: str) -> str:
                     break
             else:
                 break
-    return folded.translate(_LOOSE_FOLD)
+    folded = folded.translate(_LOOSE_FOLD)
+    # Kazakh voices a final к/п before an ending (қ->ғ, п->б: "соттылық" / "соттылығы"): fold them back.
+    if len(folded) > 3 and folded[-1] in "гб":
+        folded = folded[:-1] + ("к" if folded[-1] == "г" else "п")
+    return folded
 
 
 def stems(text: str) -> list[str]:
