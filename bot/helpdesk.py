@@ -63,7 +63,7 @@ class Library:
 
 
 def _stem_set(words: str) -> frozenset[str]:
-    return frozenset(textnorm.stem(w) for w in textnorm.tokens(textnorm.clean(words)))
+    return frozenset(textnorm.fold(w) for w in textnorm.tokens(textnorm.clean(words)))
 
 
 class HelpDesk:
@@ -82,7 +82,7 @@ class HelpDesk:
         return []
 
     def _small_talk(self, question: str) -> str | None:
-        words = {textnorm.stem(w) for w in textnorm.tokens(textnorm.clean(question))}
+        words = {textnorm.fold(w) for w in textnorm.tokens(textnorm.clean(question))}
         if not words:
             return "no-words"
         if words <= self._greetings:

@@ -17,6 +17,7 @@ How it decides (the reasoning behind the thresholds is in the README, "How the m
 from __future__ import annotations
 
 import math
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,16 +28,29 @@ from bot import text as textnorm
 from bot.knowledge import KnowledgeBase
 
 # Calibrated on tests/data/eval.yaml and ../shared/eval/dev.yaml (see README). Scores are in [0, 1].
-ANSWER_THRESHOLD = 0.62   # the best entry must score at least this to be answered outright ...
-ANSWER_MARGIN = 0.10      # ... and lead the runner-up by at least this much
-CLARIFY_THRESHOLD = 0.40  # below this nothing fits: a librarian's question
+ANSWER_THRESHOLD = 0.39   # the best entry must score at least this to be answered outright ...
+ANSWER_MARGIN = 0.18      # ... and lead the runner-up by at least this much
+ANSWER_COVERAGE = 0.0    # ... and its best variant must explain at least this share of the question
+CLARIFY_THRESHOLD = 0.39
+UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the knowledge base never uses is not ours  # below this nothing fits: a librarian's question
 CLARIFY_WINDOW = 0.15     # options offered are within this distance of the best one
 MAX_OPTIONS = 3
 
 FUZZY_CUTOFF = 80         # rapidfuzz ratio (0-100) for a typo to count as the word
 PREFIX_MIN = 4            # a shared beginning of at least this many letters counts as the same word
-UNKNOWN_WEIGHT_FACTOR = 1.0  # weight of a never-seen word relative to the rarest known word
+UNKNOWN_WEIGHT_FACTOR = float(os.environ.get("UWF", 1.0))  # weight of a never-seen word (the rarest known word weighs 1)
+IDF_POWER = float(os.environ.get("IDFP", 1.0))
+DOC_IDF_SHARE = float(os.environ.get("DIS", 0.5))
 BETA = 1.3                # weighted F-measure: >1 favours explaining the citizen's whole question
+BLEND = float(os.environ.get("BLEND", 0.2))             # share of the entry-level score (how typical the question's words are of the entry)
+ASSOCIATION_SATURATION = 3.0  # a word used in a third of an entry's variants is fully typical of it
+
+# Endings that follow an abbreviation or a short word directly ("цонға", "иинымды", "эцпны", "иина").
+ATTACHED_ENDINGS = frozenset("""
+га ге ка ке на не да де та те ны ни ды ди ты ти н ын ин сы си ы и ым им ымды имди ымнын имнин
+нын нин дын дин тын тин дан ден тан тен нан нен мен бен пен дагы деги тагы теги дагыны
+а у ом ем е ов ами ах ой
+""".split())
 
 # Words that carry no meaning for matching (greetings, fillers, question words, pronouns), in both
 # languages. They neither match nor count against a match.
@@ -63,6 +77,9 @@ class Candidate:
     id: str
     score: float
     variant: str = ""  # the question variant or title that matched best
+    coverage: float = 0.0  # the share of the question's weight that this variant explains
+    fit: float = 0.0       # how well the best variant fits (weighted F-measure)
+    typical: float = 0.0   # how typical the question's words are of the entry as a whole
 
 
 @dataclass(frozen=True)
@@ -110,43 +127,70 @@ class Matcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self._entry_ids = [entry.id for entry in kb.entries]
-        self._fillers = {textnorm.stem(w) for w in FILLER_WORDS.split()}
+        self._fillers = {textnorm.stem(w, lang) for w in FILLER_WORDS.split() for lang in ("ru", "kk")}
         self._phrases = self._synonym_phrases(kb)
-        raw_docs: list[tuple[int, str, str, list[str]]] = []
-        for index, entry in enumerate(kb.entries):
-            for lang, question in entry.all_questions():
-                raw_docs.append((index, question, lang, textnorm.stems(question)))
-            for lang, title in entry.title.items():
-                raw_docs.append((index, title, lang, textnorm.stems(title)))
-        # The vocabulary is every stem that appears in a document or a synonym, before folding synonyms:
-        # a typo is corrected towards a real word, then the word is folded onto its synonym group.
+        # Pass 1: the words the knowledge base is written in. Latin words count only where they are
+        # names used in titles and answers (egov, NCALayer, QR); a Latin question variant such as
+        # "kak poluchit ecp" is read like any citizen's question, in pass 2.
         vocabulary: set[str] = set()
-        for _, _, _, stems in raw_docs:
-            vocabulary.update(stems)
+        texts: list[tuple[int, str, str]] = []
+        for index, entry in enumerate(kb.entries):
+            texts += [(index, lang, question) for lang, question in entry.all_questions()]
+            texts += [(index, lang, title) for lang, title in entry.title.items()]
+            for body in (*entry.title.values(), *entry.answer.values()):
+                vocabulary.update(textnorm.stem(w) for w in textnorm.tokens(textnorm.clean(body)) if textnorm.is_latin(w))
+        for _, lang, text in texts:
+            vocabulary.update(textnorm.stem(w, lang) for w in textnorm.tokens(textnorm.clean(text)) if not textnorm.is_latin(w))
         for phrase in self._phrases:
             vocabulary.update(phrase)
-        vocabulary -= self._fillers
-        self._vocabulary = vocabulary
-        self._by_initial: dict[str, list[str]] = defaultdict(list)
-        for word in sorted(vocabulary):
-            self._by_initial[word[0]].append(word)
-        self._lang_words = self._language_words(raw_docs)
+        self._set_vocabulary(vocabulary)
+        self._lang_words = self._language_words(texts)
+        raw_docs = []
+        for index, lang, text in texts:
+            pairs, _ = self.read(text, lang)
+            raw_docs.append((index, text, lang, [stem for _, stem in pairs]))
+        # Pass 2: the vocabulary is every stem of the documents as read, and of the synonyms.
+        vocabulary = {stem for *_, stems in raw_docs for stem in stems}
+        for phrase in self._phrases:
+            vocabulary.update(phrase)
+        self._set_vocabulary(vocabulary)
 
-        entry_terms: list[set[str]] = [set() for _ in kb.entries]
+        entry_terms: list[dict[str, int]] = [defaultdict(int) for _ in kb.entries]
         folded_docs = []
         for index, question, lang, stems in raw_docs:
             terms = frozenset(t for t in self._fold_synonyms(stems) if t not in self._fillers)
             if not terms:
                 continue
             folded_docs.append((index, question, lang, terms))
-            entry_terms[index].update(terms)
-        count = max(len(kb.entries), 1)
-        frequency: dict[str, int] = defaultdict(int)
+            for term in terms:
+                entry_terms[index][term] += 1
+        # Inverse frequency mixes two views: over entries (does the word tell entries apart?) and
+        # over variants (is it a word every other question uses?). IDF_POWER > 1 sharpens the contrast.
+        entries_count = max(len(kb.entries), 1)
+        docs_count = max(len(folded_docs), 1)
+        entry_df: dict[str, int] = defaultdict(int)
+        doc_df: dict[str, int] = defaultdict(int)
         for terms in entry_terms:
             for term in terms:
-                frequency[term] += 1
-        self._weight = {term: math.log(1 + count / df) for term, df in frequency.items()}
-        self._unknown_weight = math.log(1 + count) * UNKNOWN_WEIGHT_FACTOR
+                entry_df[term] += 1
+        for *_, terms in folded_docs:
+            for term in terms:
+                doc_df[term] += 1
+        def idf(term: str) -> float:
+            by_entry = math.log(1 + entries_count / entry_df[term]) / math.log(1 + entries_count)
+            by_doc = math.log(1 + docs_count / doc_df[term]) / math.log(1 + docs_count)
+            return (DOC_IDF_SHARE * by_doc + (1 - DOC_IDF_SHARE) * by_entry) ** IDF_POWER
+        self._weight = {term: idf(term) for term in entry_df}
+        self._unknown_weight = UNKNOWN_WEIGHT_FACTOR
+        # How characteristic a word is of an entry: the share of the entry's variants that use it.
+        documents_per_entry = [0] * len(kb.entries)
+        for index, *_ in folded_docs:
+            documents_per_entry[index] += 1
+        self._association: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, terms in enumerate(entry_terms):
+            for term, uses in terms.items():
+                share = min(1.0, ASSOCIATION_SATURATION * uses / max(documents_per_entry[index], 1))
+                self._association[term].append((index, share))
         self._documents: list[_Document] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
         for index, question, lang, terms in folded_docs:
@@ -155,6 +199,13 @@ class Matcher:
             self._documents.append(_Document(index, question, lang, terms, total))
             for term in terms:
                 self._postings[term].append(doc_id)
+
+    def _set_vocabulary(self, vocabulary: set[str]) -> None:
+        vocabulary = vocabulary - self._fillers
+        self._vocabulary = vocabulary
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(vocabulary):
+            self._by_initial[word[0]].append(word)
         self._lookup = lru_cache(maxsize=50_000)(self._lookup_uncached)
 
     # --- building ---------------------------------------------------------------------------
@@ -165,62 +216,68 @@ class Matcher:
         for group in kb.synonyms:
             canonical = "_".join(textnorm.stems(group.canonical))
             for term in group.terms:
-                key = tuple(textnorm.stems(term))
-                if key:
-                    phrases[key] = canonical
+                for lang in ("ru", "kk"):
+                    key = tuple(textnorm.stems(term, lang))
+                    if key:
+                        phrases.setdefault(key, canonical)
         return phrases
 
-    def _language_words(self, raw_docs) -> dict[str, set[str]]:
+    @staticmethod
+    def _language_words(texts: list[tuple[int, str, str]]) -> dict[str, set[str]]:
+        """Words (folded, not stemmed) that only the Russian or only the Kazakh variants use."""
         by_lang: dict[str, set[str]] = {"ru": set(), "kk": set()}
-        for _, _, lang, stems in raw_docs:
-            by_lang[lang].update(stems)
+        for _, lang, text in texts:
+            by_lang[lang].update(textnorm.fold(w) for w in textnorm.tokens(textnorm.clean(text)))
         shared = by_lang["ru"] & by_lang["kk"]
         return {lang: words - shared for lang, words in by_lang.items()}
 
-    def _fold_synonyms(self, stems: list[str]) -> list[str]:
-        """Replace every synonym phrase (longest first) with its group's canonical token."""
-        if not self._phrases:
-            return stems
+    def _fold(self, items: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+        """Replace every synonym phrase (longest first) in (word, key, similarity) items with its group's token."""
         out = []
         i = 0
-        longest = 4
-        while i < len(stems):
-            for size in range(min(longest, len(stems) - i), 0, -1):
-                canonical = self._phrases.get(tuple(stems[i:i + size]))
+        while i < len(items):
+            for size in range(min(4, len(items) - i), 0, -1):
+                chunk = items[i:i + size]
+                canonical = self._phrases.get(tuple(key for _, key, _ in chunk))
                 if canonical is not None:
-                    out.append(canonical)
+                    out.append((" ".join(w for w, _, _ in chunk), canonical, min(s for _, _, s in chunk)))
                     i += size
                     break
             else:
-                out.append(stems[i])
+                out.append(items[i])
                 i += 1
         return out
+
+    def _fold_synonyms(self, stems: list[str]) -> list[str]:
+        return [key for _, key, _ in self._fold([(stem, stem, 1.0) for stem in stems])]
 
     # --- reading the question ---------------------------------------------------------------
 
     def _lookup_uncached(self, stem: str) -> tuple[str, float]:
         """The vocabulary word a stem stands for, with a similarity in [0, 1] (0: not known)."""
-        if stem in self._vocabulary:
+        if stem in self._vocabulary or stem in self._fillers:
             return stem, 1.0
         if len(stem) < 3 or stem.isdigit():
             return stem, 0.0
+        # An abbreviation or short word with an ending attached: "цонга" is "цон", "иинымд" is "иин".
+        for size in range(len(stem) - 1, 2, -1):
+            if stem[size:] in ATTACHED_ENDINGS and stem[:size] in self._vocabulary:
+                return stem[:size], 0.9
         best, best_score = stem, 0.0
         if len(stem) >= PREFIX_MIN:
             for word in self._by_initial.get(stem[0], ()):
-                if len(word) >= PREFIX_MIN and (word.startswith(stem) or stem.startswith(word)):
-                    shorter = min(len(word), len(stem))
-                    score = 0.85 + 0.1 * shorter / max(len(word), len(stem))
+                if len(word) >= PREFIX_MIN and abs(len(word) - len(stem)) <= 3 and (word.startswith(stem) or stem.startswith(word)):
+                    score = 0.75 + 0.2 * min(len(word), len(stem)) / max(len(word), len(stem))
                     if score > best_score:
                         best, best_score = word, score
         if len(stem) >= 4:
-            cutoff = FUZZY_CUTOFF if len(stem) >= 6 else FUZZY_CUTOFF + 5
-            pool = self._by_initial.get(stem[0], [])
-            found = process.extractOne(stem, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
+            cutoff = FUZZY_CUTOFF
+            found = process.extractOne(stem, self._by_initial.get(stem[0], []), scorer=fuzz.ratio, score_cutoff=cutoff)
             if found is None and len(stem) >= 6:
-                # A typo in the first letter: look among words of about the same length.
+                # A typo in the first letter: search the whole vocabulary, a little more strictly.
                 found = process.extractOne(stem, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff + 5)
             if found is not None:
-                score = 0.5 + 0.4 * (found[1] - cutoff) / (100 - cutoff) + 0.05
+                score = 0.55 + 0.35 * (found[1] - cutoff) / (100 - cutoff)
                 if score > best_score:
                     best, best_score = found[0], score
         return best, best_score
@@ -233,71 +290,59 @@ class Matcher:
             return 0.5  # only filler words: a plausible reading, nothing more
         return sum(self._lookup(s)[1] for s in meaningful) / len(meaningful)
 
-    def read(self, question: str) -> tuple[list[tuple[str, str]], str]:
-        """The question as (typed word, stem) pairs, Latin words resolved; and the detected language."""
-        pairs: list[tuple[str, str]] = []
-        kazakh_letters = textnorm.has_kazakh_letters(question)
-        for raw in textnorm.raw_words(question):
-            if textnorm.is_latin(raw):
-                best: list[tuple[str, str]] = []
-                best_score = -1.0
-                for reading in textnorm.latin_readings(raw):
-                    words = textnorm.tokens(reading)
-                    stems = [textnorm.stem(w) for w in words]
-                    score = self._familiarity(stems)
-                    if score > best_score + 1e-9:
-                        best, best_score = list(zip(words, stems)), score
-                pairs.extend(best)
+    def read(self, question: str, lang: str | None = None) -> tuple[list[tuple[str, str]], str]:
+        """The question as (typed word, stem) pairs, Latin words resolved; and its language."""
+        raw = textnorm.raw_words(question)
+        readings: list[list[list[str]]] = []  # per raw word: its possible readings as token lists
+        for word in raw:
+            if textnorm.is_latin(word):
+                readings.append([textnorm.tokens(r) for r in textnorm.latin_readings(word)])
             else:
-                pairs.extend((w, textnorm.stem(w)) for w in textnorm.tokens(raw))
-        return pairs, self._detect_language(pairs, kazakh_letters)
+                readings.append([textnorm.tokens(word)])
+        if lang is None:
+            lang = self._detect_language(question, readings)
+        pairs: list[tuple[str, str]] = []
+        for options in readings:
+            if len(options) == 1:
+                pairs.extend((w, textnorm.stem(w, lang)) for w in options[0])
+                continue
+            best: list[tuple[str, str]] = []
+            best_score = -1.0
+            for words in options:
+                stems = [textnorm.stem(w, lang) for w in words]
+                score = self._familiarity(stems)
+                if score > best_score + 1e-9:
+                    best, best_score = list(zip(words, stems)), score
+            pairs.extend(best)
+        return pairs, lang
 
-    def _detect_language(self, pairs: list[tuple[str, str]], kazakh_letters: bool) -> str:
-        if kazakh_letters:
+    def _detect_language(self, question: str, readings: list[list[list[str]]]) -> str:
+        if textnorm.has_kazakh_letters(question):
             return "kk"
         votes = {"ru": 0, "kk": 0}
-        for _, stem in pairs:
-            for lang in votes:
-                if stem in self._lang_words[lang]:
-                    votes[lang] += 1
+        for options in readings:
+            for words in options:
+                for word in words:
+                    folded = textnorm.fold(word)
+                    for lang in votes:
+                        votes[lang] += folded in self._lang_words[lang]
         return "kk" if votes["kk"] > votes["ru"] else "ru"
 
     def terms(self, question: str) -> tuple[list[Term], str]:
         pairs, lang = self.read(question)
-        mapped: list[tuple[str, str, float]] = []
+        mapped = []
         for word, stem in pairs:
-            if stem in self._fillers:
-                continue
             key, similarity = self._lookup(stem)
             mapped.append((word, key if similarity > 0 else stem, similarity))
-        folded = self._fold_synonyms([key for _, key, _ in mapped])
-        if len(folded) == len(mapped):
-            keys = folded
-            sims = [s for _, _, s in mapped]
-            words = [w for w, _, _ in mapped]
-        else:  # a phrase was folded: recompute alignment phrase by phrase
-            keys, sims, words = [], [], []
-            i = 0
-            for key in folded:
-                size = 1
-                if key != mapped[i][1]:
-                    for candidate in range(4, 0, -1):
-                        if self._phrases.get(tuple(k for _, k, _ in mapped[i:i + candidate])) == key:
-                            size = candidate
-                            break
-                chunk = mapped[i:i + size]
-                keys.append(key)
-                sims.append(min(s for _, _, s in chunk))
-                words.append(" ".join(w for w, _, _ in chunk))
-                i += size
         result: list[Term] = []
         seen: dict[str, int] = {}
-        for word, key, similarity in zip(words, keys, sims):
+        for word, key, similarity in self._fold(mapped):
+            if key in self._fillers:
+                continue
             known = similarity > 0 and key in self._weight
-            weight = self._weight.get(key, self._unknown_weight) if known else self._unknown_weight
+            weight = self._weight[key] if known else self._unknown_weight
             if key in seen:  # a word said twice counts once, at its best reading
-                previous = result[seen[key]]
-                if similarity > previous.similarity:
+                if similarity > result[seen[key]].similarity:
                     result[seen[key]] = Term(word, key, similarity, weight, known)
                 continue
             seen[key] = len(result)
@@ -306,7 +351,7 @@ class Matcher:
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def rank(self, terms: list[Term]) -> list[Candidate]:
+    def rank(self, terms: list[Term], *, leave_out: int | None = None) -> list[Candidate]:
         """Entries by score, best first (only entries that share at least one word with the question)."""
         question_total = sum(t.weight for t in terms)
         if question_total <= 0:
@@ -318,9 +363,17 @@ class Matcher:
                 continue
             weight = self._weight[term.key]
             for doc_id in self._postings.get(term.key, ()):
+                if doc_id == leave_out:
+                    continue
                 matched_q[doc_id] += term.similarity * weight
                 matched_d[doc_id] += weight
-        best: dict[int, tuple[float, str]] = {}
+        typical: dict[int, float] = defaultdict(float)
+        for term in terms:
+            if term.known:
+                weight = self._weight[term.key] * term.similarity
+                for entry, share in self._association.get(term.key, ()):
+                    typical[entry] += weight * share
+        best: dict[int, tuple[float, str, float]] = {}
         beta2 = BETA * BETA
         for doc_id, matched in matched_q.items():
             doc = self._documents[doc_id]
@@ -329,8 +382,12 @@ class Matcher:
             score = (1 + beta2) * precision * recall / (beta2 * recall + precision)
             current = best.get(doc.entry)
             if current is None or score > current[0]:
-                best[doc.entry] = (score, doc.text)
-        ranked = [Candidate(self._entry_ids[i], score, text) for i, (score, text) in best.items()]
+                best[doc.entry] = (score, doc.text, precision)
+        ranked = [
+            Candidate(self._entry_ids[i], (1 - BLEND) * fit + BLEND * typical[i] / question_total, text, precision,
+                      fit, typical[i] / question_total)
+            for i, (fit, text, precision) in best.items()
+        ]
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked
 
@@ -341,15 +398,38 @@ class Matcher:
         terms, lang = self.terms(question[:4096])
         if not terms:
             return Decision("escalate", lang, (), None, "no-words", ())
-        ranked = self.rank(terms)
-        if not ranked or ranked[0].score < CLARIFY_THRESHOLD:
-            return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", tuple(terms))
-        top = ranked[0]
-        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if top.score >= ANSWER_THRESHOLD and top.score - runner_up >= ANSWER_MARGIN:
-            return Decision("answer", lang, tuple(ranked[:MAX_OPTIONS]), top.id, "confident", tuple(terms))
-        options = [c for c in ranked[:MAX_OPTIONS] if c.score >= max(CLARIFY_THRESHOLD * 0.75, top.score - CLARIFY_WINDOW)]
-        if len(options) < 2 and len(ranked) > 1:
-            options = ranked[:2]
-        reason = "close-call" if top.score >= ANSWER_THRESHOLD else "unsure"
-        return Decision("clarify", lang, tuple(options), None, reason, tuple(terms))
+        return decide(self.rank(terms), lang, tuple(terms))
+
+    def documents(self) -> list[tuple[int, str, str]]:
+        """(document number, entry id, text) of every indexed variant and title: for calibration."""
+        return [(i, self._entry_ids[d.entry], d.text) for i, d in enumerate(self._documents)]
+
+
+def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
+           answer_threshold: float | None = None, answer_margin: float | None = None,
+           clarify_threshold: float | None = None, answer_coverage: float | None = None,
+           unknown_limit: float | None = None) -> Decision:
+    """Turn ranked candidates into a decision (thresholds overridable for calibration).
+
+    Ranking uses the blended score; confidence uses the best variant's fit, the lead over the
+    runner-up, and the share of the question made of words the knowledge base has never seen.
+    """
+    answer_threshold = ANSWER_THRESHOLD if answer_threshold is None else answer_threshold
+    answer_margin = ANSWER_MARGIN if answer_margin is None else answer_margin
+    clarify_threshold = CLARIFY_THRESHOLD if clarify_threshold is None else clarify_threshold
+    answer_coverage = ANSWER_COVERAGE if answer_coverage is None else answer_coverage
+    unknown_limit = UNKNOWN_LIMIT if unknown_limit is None else unknown_limit
+    total = sum(t.weight for t in terms)
+    unknown = sum(t.weight for t in terms if not t.known) / total if total else 0.0
+    if not ranked or ranked[0].fit < clarify_threshold or unknown >= unknown_limit:
+        return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
+    top = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    if top.fit >= answer_threshold and top.score - runner_up >= answer_margin and top.coverage >= answer_coverage:
+        return Decision("answer", lang, tuple(ranked[:MAX_OPTIONS]), top.id, "confident", terms)
+    floor = top.score - CLARIFY_WINDOW
+    options = [c for c in ranked[:MAX_OPTIONS] if c.score >= floor and c.fit >= clarify_threshold * 0.75]
+    if len(options) < 2 and len(ranked) > 1:
+        options = ranked[:2]
+    reason = "close-call" if top.fit >= answer_threshold else "unsure"
+    return Decision("clarify", lang, tuple(options), None, reason, terms)

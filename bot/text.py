@@ -48,19 +48,21 @@ _TRANSLIT_SINGLE = {
 }
 _VOWELS = set("аеиоуыэюяё")
 
-# Kazakh inflectional endings (after folding to Russian letters), longest first. Stripped only while
-# a stem of at least four letters remains, so short roots and Russian words survive.
-_KAZAKH_ENDINGS = tuple(sorted({
-    "лардын", "лерден", "лардан", "дардан", "тардан", "лардын", "лерин", "ларын", "лары", "лери",
-    "дары", "дери", "тары", "тери", "лар", "лер", "дар", "дер", "тар", "тер",
-    "нын", "нин", "дын", "дин", "тын", "тин",
-    "нан", "нен", "дан", "ден", "тан", "тен", "нда", "нде",
-    "га", "ге", "ка", "ке", "на", "не", "да", "де", "та", "те",
-    "ны", "ни", "ды", "ди", "ты", "ти",
-    "мен", "бен", "пен",
-    "сын", "син", "ын", "ин", "сы", "си", "ым", "им", "мыз", "миз",
-    "уга", "уге", "уды", "уди",
-}, key=len, reverse=True))
+# Kazakh endings (after folding to Russian letters): case, plural, possessive and common verb endings,
+# longest first. Stripped repeatedly while a stem of at least three letters remains.
+_KAZAKH_ENDINGS = tuple(sorted(set("""
+лар лер дар дер тар тер
+нын нин дын дин тын тин
+га ге ка ке на не
+ны ни ды ди ты ти
+да де та те нда нде дагы деги тагы теги ндагы ндеги
+дан ден тан тен нан нен
+мен бен пен ша ше
+ым им ын ин сы си мыз миз ымыз имиз ныз низ ыныз иниз сын син
+уга уге уды уди ган ген кан кен атын етин ады еди мын мин сыз сиз
+ы и а е у
+""".split()), key=len, reverse=True))
+_KAZAKH_MIN_STEM = 3
 
 _TOKEN = re.compile(r"[0-9a-zа-яёәғқңөұүһіäöüūığşçñń]+(?:'[a-z]+)?", re.IGNORECASE)
 
@@ -141,18 +143,24 @@ _russian = snowballstemmer.stemmer("russian")
 
 
 @lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """The matching key of one lower-case word: Kazakh letters folded, stemmed, loose letters folded."""
+def stem(word: str, lang: str = "ru") -> str:
+    """The matching key of one lower-case word: Kazakh letters folded, stemmed, loose letters folded.
+
+    Russian words go through the Snowball stemmer; Kazakh ones lose their endings (the language is the
+    question's: a Russian loanword in a Kazakh question is stemmed the Kazakh way on both sides).
+    """
     folded = word.translate(_KAZAKH_FOLD)
     if not folded.isascii():
-        folded = _russian.stemWord(folded)
-        for _ in range(2):
-            for ending in _KAZAKH_ENDINGS:
-                if folded.endswith(ending) and len(folded) - len(ending) >= 4:
-                    folded = folded[: -len(ending)]
+        if lang == "kk":
+            for _ in range(3):
+                for ending in _KAZAKH_ENDINGS:
+                    if folded.endswith(ending) and len(folded) - len(ending) >= _KAZAKH_MIN_STEM:
+                        folded = folded[: -len(ending)]
+                        break
+                else:
                     break
-            else:
-                break
+        else:
+            folded = _russian.stemWord(folded)
     folded = folded.translate(_LOOSE_FOLD)
     # Kazakh voices a final к/п before an ending (қ->ғ, п->б: "соттылық" / "соттылығы"): fold them back.
     if len(folded) > 3 and folded[-1] in "гб":
@@ -160,6 +168,11 @@ def stem(word: str) -> str:
     return folded
 
 
-def stems(text: str) -> list[str]:
-    """Stems of every word of a text (no layout or transliteration guessing: for knowledge-base text)."""
-    return [stem(word) for word in tokens(clean(text))]
+def fold(word: str) -> str:
+    """A word with Kazakh and loose letters folded, not stemmed: for telling languages apart."""
+    return word.translate(_KAZAKH_FOLD).translate(_LOOSE_FOLD)
+
+
+def stems(text: str, lang: str = "ru") -> list[str]:
+    """Stems of every word of a text (no layout or transliteration guessing)."""
+    return [stem(word, lang) for word in tokens(clean(text))]

@@ -1,0 +1,172 @@
+"""bot.helpdesk: what the bot does with a message (answer, clarify, escalate, small talk) and reload."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from bot.helpdesk import Answer, Clarify, Escalated, HelpDesk, Library, SmallTalk
+from bot.matching import Matcher
+from bot.tickets import Citizen, TicketStore
+from conftest import TINY_SERVICES, TinyKB
+
+UNRELATED_RU = "рецепт бешбармака по домашнему"
+UNRELATED_KK = "бүгін ауа райы қандай"
+
+
+@pytest.fixture
+def helpdesk(library: Library, store: TicketStore) -> HelpDesk:
+    return HelpDesk(library, store)
+
+
+@pytest.fixture
+async def citizen(store: TicketStore) -> Citizen:
+    return await store.citizen("console", "tester")
+
+
+async def test_answer(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore):
+    reply = await helpdesk.ask(citizen, "как получить эцп")
+    assert isinstance(reply, Answer)
+    assert reply.entry.id == "eds-obtain"
+    assert reply.lang == "ru"
+    assert reply.decision.entry == "eds-obtain"
+    assert await store.open_tickets() == []
+
+
+async def test_answer_in_kazakh(helpdesk: HelpDesk, citizen: Citizen):
+    reply = await helpdesk.ask(citizen, "электрондық цифрлық қолтаңба алу")
+    assert isinstance(reply, Answer)
+    assert (reply.entry.id, reply.lang) == ("eds-obtain", "kk")
+
+
+async def test_greeting_with_a_question_is_a_question(helpdesk: HelpDesk, citizen: Citizen):
+    reply = await helpdesk.ask(citizen, "Здравствуйте! Как получить ЭЦП?")
+    assert isinstance(reply, Answer)
+    assert reply.entry.id == "eds-obtain"
+
+
+async def test_clarify(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore):
+    reply = await helpdesk.ask(citizen, "справка")
+    assert isinstance(reply, Clarify)
+    assert 2 <= len(reply.options) <= 3
+    assert [e.id for e in reply.options] == [c.id for c in reply.decision.candidates]
+    assert {"address-certificate", "criminal-record"} <= {e.id for e in reply.options}
+    assert await store.open_tickets() == []  # a choice is offered, nobody is bothered yet
+
+
+@pytest.mark.parametrize(("question", "lang"), [(UNRELATED_RU, "ru"), (UNRELATED_KK, "kk")], ids=["ru", "kk"])
+async def test_escalation_stores_a_ticket(helpdesk: HelpDesk, matcher: Matcher, citizen: Citizen,
+                                          store: TicketStore, question: str, lang: str):
+    reply = await helpdesk.ask(citizen, question)
+    assert isinstance(reply, Escalated)
+    assert reply.lang == lang
+    expected_candidates = [{"id": c.id, "score": round(c.score, 3)} for c in matcher.match(question).candidates]
+    [ticket] = await store.open_tickets()
+    assert ticket == reply.ticket
+    assert (ticket.citizen_id, ticket.question, ticket.lang, ticket.kind, ticket.status) == (
+        citizen.id, question, lang, "unmatched", "open")
+    assert ticket.candidates == expected_candidates
+
+
+async def test_escalate_directly_keeps_candidates(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore):
+    candidates = [{"id": "eds-obtain", "score": 0.5}, {"id": "eds-renew", "score": 0.45}]
+    reply = await helpdesk.escalate(citizen, "эцп не работает", "ru", kind="declined", candidates=candidates)
+    stored = await store.ticket(reply.ticket.id)
+    assert (stored.kind, stored.candidates, stored.question) == ("declined", candidates, "эцп не работает")
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("здравствуйте", "greeting"),
+        ("Привет!", "greeting"),
+        ("добрый день", "greeting"),
+        ("сәлеметсіз бе", "greeting"),
+        ("рахмет", "thanks"),
+        ("спасибо большое", "thanks"),
+        ("ок", "thanks"),
+        ("", "no-words"),
+        ("   ", "no-words"),
+        ("🙂🙂", "no-words"),
+        ("?!", "no-words"),
+    ],
+    ids=["zdravstvuyte", "privet", "dobryi-den", "salemetsiz-be", "rakhmet", "spasibo", "ok",
+         "empty", "spaces", "emoji", "punctuation"],
+)
+async def test_small_talk_creates_no_ticket(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore,
+                                            message: str, kind: str):
+    reply = await helpdesk.ask(citizen, message)
+    assert isinstance(reply, SmallTalk)
+    assert reply.kind == kind
+    assert reply.lang in ("ru", "kk")
+    assert await store.open_tickets() == []
+    assert await store.count_questions() == 0
+
+
+async def test_small_talk_in_kazakh_is_answered_in_kazakh(helpdesk: HelpDesk, citizen: Citizen):
+    reply = await helpdesk.ask(citizen, "сәлем")
+    assert isinstance(reply, SmallTalk) and reply.lang == "kk"
+
+
+async def test_questions_are_logged(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore, db_path: Path):
+    for message in ("как получить эцп", "справка", UNRELATED_RU, "здравствуйте", ""):
+        await helpdesk.ask(citizen, message)
+    assert await store.count_questions() == 3  # small talk is not logged
+    with closing(sqlite3.connect(db_path)) as connection:
+        rows = connection.execute("SELECT citizen_id, question, decision, entry_id FROM questions ORDER BY id").fetchall()
+    assert rows == [
+        (citizen.id, "как получить эцп", "answer", "eds-obtain"),
+        (citizen.id, "справка", "clarify", None),
+        (citizen.id, UNRELATED_RU, "escalate", None),
+    ]
+
+
+async def test_entry_lookup(helpdesk: HelpDesk):
+    assert helpdesk.entry("iin").id == "iin"
+    assert helpdesk.entry("no-such-entry") is None
+
+
+# --- reload -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny_desk(tiny_kb: TinyKB, store: TicketStore) -> HelpDesk:
+    return HelpDesk(Library.load(tiny_kb.directory), store)
+
+
+async def test_reload_with_a_broken_knowledge_base_keeps_the_old_one(tiny_desk: HelpDesk, tiny_kb: TinyKB,
+                                                                     citizen: Citizen):
+    before = tiny_desk.library
+    tiny_kb.replace("services/x.yaml", "category: eds", "category: edss")
+    problems = tiny_desk.reload()
+    assert problems, "a broken knowledge base must be reported"
+    assert all(p.severity == "error" for p in problems)
+    assert any(p.path == "knowledge/services/x.yaml" and "unknown category 'edss'" in p.message for p in problems)
+    assert tiny_desk.library is before
+    reply = await tiny_desk.ask(citizen, "как получить эцп")
+    assert isinstance(reply, Answer) and reply.entry.id == "tiny-eds"
+
+
+async def test_reload_picks_up_changes(tiny_desk: HelpDesk, tiny_kb: TinyKB, citizen: Citizen):
+    before = tiny_desk.library
+    tiny_kb.replace("services/x.yaml", "Получите ЭЦП онлайн на pki.gov.kz с биометрией.", "Новый текст ответа.")
+    assert tiny_desk.reload() == []
+    assert tiny_desk.library is not before
+    reply = await tiny_desk.ask(citizen, "как получить эцп")
+    assert isinstance(reply, Answer) and reply.entry.answer["ru"] == "Новый текст ответа."
+
+
+async def test_reload_from_another_directory(tiny_desk: HelpDesk, make_kb, tmp_path: Path):
+    other = make_kb(tmp_path, name="other", services={"x.yaml": TINY_SERVICES.split("\n- id: tiny-criminal")[0]})
+    assert tiny_desk.reload(other.directory) == []
+    assert [e.id for e in tiny_desk.library.kb.entries] == ["tiny-eds"]
+
+
+async def test_reload_from_a_missing_directory(tiny_desk: HelpDesk, tmp_path: Path):
+    before = tiny_desk.library
+    problems = tiny_desk.reload(tmp_path / "missing")
+    assert [p.message for p in problems] == ["the knowledge directory does not exist"]
+    assert tiny_desk.library is before

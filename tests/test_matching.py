@@ -1,0 +1,255 @@
+"""bot.matching: a question in, a Decision out. Assertions are on entry ids and decisions, not scores."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.knowledge import KnowledgeBase
+from bot.matching import Decision, Matcher
+
+DECISIONS = {"answer", "clarify", "escalate"}
+LANGS = {"ru", "kk"}
+
+
+def assert_answers(decision: Decision, expected: str) -> None:
+    assert decision.decision == "answer", (decision.decision, [c.id for c in decision.candidates])
+    assert decision.entry == expected
+
+
+def assert_answers_or_offers(decision: Decision, expected: str) -> None:
+    if decision.decision == "answer":
+        assert decision.entry == expected
+    else:
+        assert decision.decision == "clarify", (decision.decision, [c.id for c in decision.candidates])
+        assert expected in [c.id for c in decision.candidates]
+
+
+def assert_valid(decision: Decision) -> None:
+    assert decision.decision in DECISIONS
+    assert decision.lang in LANGS
+    ids = [c.id for c in decision.candidates]
+    assert len(ids) == len(set(ids))
+    scores = [c.score for c in decision.candidates]
+    assert scores == sorted(scores, reverse=True)
+    if decision.decision == "answer":
+        assert decision.entry is not None and decision.entry == ids[0]
+    else:
+        assert decision.entry is None
+
+
+# --- questions as citizens type them ----------------------------------------------------------
+
+ANSWERED = [
+    # plain
+    pytest.param("как получить эцп", "eds-obtain", id="plain"),
+    pytest.param("справка о несудимости", "criminal-record", id="plain-criminal"),
+    # typos
+    pytest.param("шрафы пдд", "traffic-fines", id="typo-fines"),
+    pytest.param("как палучить эцп", "eds-obtain", id="typo-eds"),
+    pytest.param("справка о несудимасти", "criminal-record", id="typo-criminal"),
+    # word order
+    pytest.param("пдд штрафы", "traffic-fines", id="order-fines"),
+    pytest.param("эцп получить как", "eds-obtain", id="order-eds"),
+    pytest.param("несудимости справка о", "criminal-record", id="order-criminal"),
+    # Kazakh
+    pytest.param("электрондық цифрлық қолтаңба алу", "eds-obtain", id="kk-eds"),
+    pytest.param("соттылық туралы анықтама", "criminal-record", id="kk-criminal"),
+    # Latin transliteration
+    pytest.param("kak poluchit ecp", "eds-obtain", id="translit-eds"),
+    # Russian typed in the English layout
+    pytest.param("rfr gjkexbnm 'wg", "eds-obtain", id="layout-eds"),
+    # filler words and emoji around a question
+    pytest.param("здравствуйте! подскажите пожалуйста, как получить эцп? 🙏🙏", "eds-obtain", id="filler"),
+    pytest.param("😊 как получить эцп 😊", "eds-obtain", id="emoji"),
+    pytest.param("КАК ПОЛУЧИТЬ ЭЦП???", "eds-obtain", id="shouting"),
+    pytest.param("как\u200b получить эцп", "eds-obtain", id="zero-width"),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), ANSWERED)
+def test_answers(matcher: Matcher, question: str, expected: str):
+    decision = matcher.match(question)
+    assert_valid(decision)
+    assert_answers(decision, expected)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        pytest.param("эцк калай алуга болады", "eds-obtain", id="kk-in-russian-letters"),
+        pytest.param("соттылык туралы аныктама", "criminal-record", id="kk-criminal-in-russian-letters"),
+    ],
+)
+def test_kazakh_typed_with_russian_letters(matcher: Matcher, question: str, expected: str):
+    decision = matcher.match(question)
+    assert_valid(decision)
+    assert_answers_or_offers(decision, expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["справка", "как получить", "алу", "получить справку", "анықтама алу", "получить"],
+    ids=["spravka", "kak-poluchit", "alu", "poluchit-spravku", "anyktama-alu", "poluchit"],
+)
+def test_common_words_alone_are_never_answered(matcher: Matcher, question: str):
+    decision = matcher.match(question)
+    assert_valid(decision)
+    assert decision.decision != "answer", f"{question!r} answered with {decision.entry}"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["", " ", "   \t\n", "😀🙏🎉", "?!...", "— … ***", "\u200b\u200d", "\x00\x07"],
+    ids=["empty", "space", "whitespace", "emoji", "punctuation", "dashes", "zero-width", "control"],
+)
+def test_no_words_escalates(matcher: Matcher, question: str):
+    decision = matcher.match(question)
+    assert decision.decision == "escalate"
+    assert decision.reason == "no-words"
+    assert decision.entry is None
+    assert decision.candidates == ()
+    assert decision.lang in LANGS
+
+
+@pytest.mark.parametrize("question", [None, 123])
+def test_non_text_does_not_raise(matcher: Matcher, question):
+    assert_valid(matcher.match(question))
+
+
+def test_very_long_text_does_not_raise(matcher: Matcher):
+    assert_valid(matcher.match("как получить эцп " * 2000))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["рецепт бешбармака по домашнему", "абырвалг фывапролд", "бүгін ауа райы қандай", "какая погода завтра в темиртау"],
+    ids=["recipe", "gibberish", "kk-weather", "weather"],
+)
+def test_unrelated_questions_are_not_answered(matcher: Matcher, question: str):
+    decision = matcher.match(question)
+    assert_valid(decision)
+    assert decision.decision == "escalate"
+    assert decision.reason != "no-words"
+
+
+@settings(max_examples=300, deadline=None)
+@given(question=st.text())
+def test_match_never_raises(matcher: Matcher, question: str):
+    decision = matcher.match(question)
+    assert_valid(decision)
+    assert set(decision.to_json(question)) == {"question", "decision", "entry", "candidates", "lang"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(question=st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюяәғқңөұүһі qwertyuiop[];',. ", max_size=60))
+def test_match_never_raises_on_word_like_text(matcher: Matcher, question: str):
+    assert_valid(matcher.match(question))
+
+
+# --- language -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("электрондық цифрлық қолтаңба алу", "kk"),
+        ("ЭЦҚ", "kk"),
+        ("соттылық туралы анықтама керек", "kk"),
+        ("сәлем", "kk"),
+        ("как получить эцп", "ru"),
+        ("справка о несудимости", "ru"),
+        ("kak poluchit ecp", "ru"),
+        ("", "ru"),
+    ],
+    ids=["kk-eds", "kk-short", "kk-criminal", "kk-hello", "ru-eds", "ru-criminal", "ru-translit", "empty"],
+)
+def test_language_detection(matcher: Matcher, question: str, lang: str):
+    assert matcher.match(question).lang == lang
+
+
+# --- decision shapes --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["справка", "получить справку"], ids=["spravka", "poluchit-spravku"])
+def test_clarify_offers_two_or_three_candidates(matcher: Matcher, question: str):
+    decision = matcher.match(question)
+    assert decision.decision == "clarify"
+    assert 2 <= len(decision.candidates) <= 3
+    assert decision.entry is None
+    assert decision.reason in ("close-call", "unsure")
+
+
+def test_clarify_on_certificates_offers_the_certificates(matcher: Matcher):
+    offered = {c.id for c in matcher.match("справка").candidates}
+    assert {"address-certificate", "criminal-record"} <= offered
+
+
+def test_clarify_never_offers_a_single_option(matcher: Matcher):
+    # A one-option "choice" is not a choice: typos and near misses must still offer 2-3 options.
+    questions = ("шрафы пдд", "шрафы за превышение скорости", "курс евро", "население астаны", "ИМ", "пенсия", "права")
+    for question in questions:
+        decision = matcher.match(question)
+        if decision.decision == "clarify":
+            assert 2 <= len(decision.candidates) <= 3, (question, [c.id for c in decision.candidates])
+
+
+def test_to_json_contract(matcher: Matcher):
+    question = "как получить эцп"
+    data = matcher.match(question).to_json(question)
+    assert list(data) == ["question", "decision", "entry", "candidates", "lang"]
+    assert data["question"] == question
+    assert data["decision"] == "answer" and data["entry"] == "eds-obtain"
+    assert data["lang"] == "ru"
+    assert data["candidates"][0]["id"] == "eds-obtain"
+    for candidate in data["candidates"]:
+        assert set(candidate) == {"id", "score"}
+        assert isinstance(candidate["id"], str) and isinstance(candidate["score"], float)
+
+
+def test_to_json_of_no_words(matcher: Matcher):
+    assert matcher.match("").to_json("") == {"question": "", "decision": "escalate", "entry": None,
+                                            "candidates": [], "lang": "ru"}
+
+
+def test_candidates_are_entries_of_the_knowledge_base(kb: KnowledgeBase, matcher: Matcher):
+    for question in ("справка", "как получить эцп", "пенсия", "штрафы"):
+        for candidate in matcher.match(question).candidates:
+            assert kb.entry(candidate.id) is not None
+
+
+def test_match_is_deterministic(matcher: Matcher):
+    first = matcher.match("справка о несудимости онлайн")
+    assert matcher.match("справка о несудимости онлайн") == first
+
+
+# --- the knowledge base against its own matcher -------------------------------------------------
+
+
+def test_every_question_variant_is_never_answered_with_another_entry(kb: KnowledgeBase, matcher: Matcher):
+    wrong = []
+    own = 0
+    total = 0
+    for entry in kb.entries:
+        for lang, question in entry.all_questions():
+            total += 1
+            decision = matcher.match(question)
+            if decision.decision == "answer":
+                if decision.entry == entry.id:
+                    own += 1
+                else:
+                    wrong.append(f"{entry.path}:{entry.question_lines.get(f'{lang}:{question}')}: "
+                                 f"{question!r} of {entry.id} answered with {decision.entry}")
+    assert wrong == []
+    assert own >= 0.9 * total  # most variants are answered directly with their own entry
+
+
+def test_matcher_on_a_tiny_knowledge_base(make_kb, tmp_path):
+    from bot.knowledge import load_knowledge
+
+    matcher = Matcher(load_knowledge(make_kb(tmp_path).directory))
+    assert_answers(matcher.match("как получить эцп"), "tiny-eds")
+    assert_answers(matcher.match("электронная цифровая подпись"), "tiny-eds")  # a synonym of эцп
+    assert_answers(matcher.match("адресная справка"), "tiny-address")
+    assert matcher.match("справка").decision == "clarify"
