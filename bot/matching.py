@@ -16,6 +16,7 @@ How it decides (the reasoning behind the thresholds is in the README, "How the m
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 from collections import defaultdict
@@ -30,9 +31,10 @@ from bot.knowledge import KnowledgeBase
 # Calibrated on tests/data/eval.yaml and ../shared/eval/dev.yaml (see README). Scores are in [0, 1].
 ANSWER_THRESHOLD = 0.39   # the best entry must score at least this to be answered outright ...
 ANSWER_MARGIN = 0.18      # ... and lead the runner-up by at least this much
+ANSWER_EVIDENCE = 0.6    # ... and match question words worth at least this (common words alone are not enough)
 ANSWER_COVERAGE = 0.0    # ... and its best variant must explain at least this share of the question
-CLARIFY_THRESHOLD = 0.39
-UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the knowledge base never uses is not ours  # below this nothing fits: a librarian's question
+CLARIFY_THRESHOLD = 0.39  # below this nothing fits: a librarian's question
+UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the knowledge base never uses is not ours
 CLARIFY_WINDOW = 0.15     # options offered are within this distance of the best one
 MAX_OPTIONS = 3
 
@@ -63,6 +65,7 @@ FILLER_WORDS = """
 здрасте привет добрый день вечер утро доброе спасибо благодарю срочно быстро очень просто вообще теперь
 сейчас уже еще ещё есть был была было были будет буду если чтоб всем все всё весь вся также тоже либо
 ну вопрос вопросы узнать интересует интересно знаю знать подскажет кто-нибудь какой-то ли ль
+што шо че чё чо первый раз впервые
 мен сен ол біз сіз олар менің сенің оның біздің сіздің маған саған оған бізге сізге мені сені оны
 және мен бен пен да де та те ма ме ба бе па пе ғой қой ше шы ау ей
 қалай калай қайда кайда қашан кашан неге неліктен не қандай кандай қанша канша кім ким қай кай
@@ -80,6 +83,7 @@ class Candidate:
     coverage: float = 0.0  # the share of the question's weight that this variant explains
     fit: float = 0.0       # how well the best variant fits (weighted F-measure)
     typical: float = 0.0   # how typical the question's words are of the entry as a whole
+    evidence: float = 0.0  # the weight of the question's words this variant matched (the rarest word weighs 1)
 
 
 @dataclass(frozen=True)
@@ -203,18 +207,25 @@ class Matcher:
     def _set_vocabulary(self, vocabulary: set[str]) -> None:
         vocabulary = vocabulary - self._fillers
         self._vocabulary = vocabulary
+        self._sorted = sorted(vocabulary)
         self._by_initial: dict[str, list[str]] = defaultdict(list)
-        for word in sorted(vocabulary):
+        self._by_second: dict[str, list[str]] = defaultdict(list)
+        self._by_sound: dict[str, str] = {}
+        for word in self._sorted:
             self._by_initial[word[0]].append(word)
+            if len(word) >= 6:
+                self._by_second[word[1]].append(word)
+            self._by_sound.setdefault(textnorm.sound(word), word)
         self._lookup = lru_cache(maxsize=50_000)(self._lookup_uncached)
 
     # --- building ---------------------------------------------------------------------------
 
     @staticmethod
-    def _synonym_phrases(kb: KnowledgeBase) -> dict[tuple[str, ...], str]:
-        phrases: dict[tuple[str, ...], str] = {}
+    def _synonym_phrases(kb: KnowledgeBase) -> dict[tuple[str, ...], tuple[str, ...]]:
+        """Every synonym, as stems, mapped to the stems of its group's first term."""
+        phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
         for group in kb.synonyms:
-            canonical = "_".join(textnorm.stems(group.canonical))
+            canonical = tuple(textnorm.stems(group.canonical))
             for term in group.terms:
                 for lang in ("ru", "kk"):
                     key = tuple(textnorm.stems(term, lang))
@@ -232,7 +243,11 @@ class Matcher:
         return {lang: words - shared for lang, words in by_lang.items()}
 
     def _fold(self, items: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
-        """Replace every synonym phrase (longest first) in (word, key, similarity) items with its group's token."""
+        """Replace every synonym (longest first) in (word, key, similarity) items with its group's first term.
+
+        "жеке куәлік" becomes "удостоверение личности" (two words), so a variant that says only
+        "удостоверение" still shares a word with it.
+        """
         out = []
         i = 0
         while i < len(items):
@@ -240,7 +255,9 @@ class Matcher:
                 chunk = items[i:i + size]
                 canonical = self._phrases.get(tuple(key for _, key, _ in chunk))
                 if canonical is not None:
-                    out.append((" ".join(w for w, _, _ in chunk), canonical, min(s for _, _, s in chunk)))
+                    typed = " ".join(w for w, _, _ in chunk)
+                    similarity = min(s for _, _, s in chunk)
+                    out.extend((typed, key, similarity) for key in canonical)
                     i += size
                     break
             else:
@@ -263,21 +280,34 @@ class Matcher:
         for size in range(len(stem) - 1, 2, -1):
             if stem[size:] in ATTACHED_ENDINGS and stem[:size] in self._vocabulary:
                 return stem[:size], 0.9
+        # A misspelling that sounds the same: "тилифон", "министирств", "вастанов", "сат".
+        same_sound = self._by_sound.get(textnorm.sound(stem))
+        if same_sound is not None:
+            return same_sound, 0.9
         best, best_score = stem, 0.0
         if len(stem) >= PREFIX_MIN:
-            for word in self._by_initial.get(stem[0], ()):
-                if len(word) >= PREFIX_MIN and abs(len(word) - len(stem)) <= 3 and (word.startswith(stem) or stem.startswith(word)):
-                    score = 0.75 + 0.2 * min(len(word), len(stem)) / max(len(word), len(stem))
+            # Inflection the stemmer missed: a known word that the stem begins with, or that begins with it.
+            for size in range(len(stem) - 1, max(PREFIX_MIN, len(stem) - 3) - 1, -1):
+                if stem[:size] in self._vocabulary:
+                    best, best_score = stem[:size], 0.75 + 0.2 * size / len(stem)
+                    break
+            start = bisect.bisect_left(self._sorted, stem)
+            for word in self._sorted[start:start + 8]:
+                if not word.startswith(stem):
+                    break
+                if len(word) - len(stem) <= 3:
+                    score = 0.75 + 0.2 * len(stem) / len(word)
                     if score > best_score:
                         best, best_score = word, score
+                    break
         if len(stem) >= 4:
-            cutoff = FUZZY_CUTOFF
-            found = process.extractOne(stem, self._by_initial.get(stem[0], []), scorer=fuzz.ratio, score_cutoff=cutoff)
+            found = process.extractOne(stem, self._by_initial.get(stem[0], ()), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
             if found is None and len(stem) >= 6:
-                # A typo in the first letter: search the whole vocabulary, a little more strictly.
-                found = process.extractOne(stem, self._vocabulary, scorer=fuzz.ratio, score_cutoff=cutoff + 5)
+                # A typo in the first letter: look among the words that share the second one, more strictly.
+                found = process.extractOne(stem, self._by_second.get(stem[1], ()), scorer=fuzz.ratio,
+                                           score_cutoff=FUZZY_CUTOFF + 5)
             if found is not None:
-                score = 0.55 + 0.35 * (found[1] - cutoff) / (100 - cutoff)
+                score = 0.55 + 0.35 * (found[1] - FUZZY_CUTOFF) / (100 - FUZZY_CUTOFF)
                 if score > best_score:
                     best, best_score = found[0], score
         return best, best_score
@@ -373,7 +403,7 @@ class Matcher:
                 weight = self._weight[term.key] * term.similarity
                 for entry, share in self._association.get(term.key, ()):
                     typical[entry] += weight * share
-        best: dict[int, tuple[float, str, float]] = {}
+        best: dict[int, tuple[float, str, float, float]] = {}
         beta2 = BETA * BETA
         for doc_id, matched in matched_q.items():
             doc = self._documents[doc_id]
@@ -382,11 +412,11 @@ class Matcher:
             score = (1 + beta2) * precision * recall / (beta2 * recall + precision)
             current = best.get(doc.entry)
             if current is None or score > current[0]:
-                best[doc.entry] = (score, doc.text, precision)
+                best[doc.entry] = (score, doc.text, precision, matched)
         ranked = [
             Candidate(self._entry_ids[i], (1 - BLEND) * fit + BLEND * typical[i] / question_total, text, precision,
-                      fit, typical[i] / question_total)
-            for i, (fit, text, precision) in best.items()
+                      fit, typical[i] / question_total, evidence)
+            for i, (fit, text, precision, evidence) in best.items()
         ]
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked
@@ -408,7 +438,7 @@ class Matcher:
 def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
            answer_threshold: float | None = None, answer_margin: float | None = None,
            clarify_threshold: float | None = None, answer_coverage: float | None = None,
-           unknown_limit: float | None = None) -> Decision:
+           unknown_limit: float | None = None, answer_evidence: float | None = None) -> Decision:
     """Turn ranked candidates into a decision (thresholds overridable for calibration).
 
     Ranking uses the blended score; confidence uses the best variant's fit, the lead over the
@@ -419,17 +449,21 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
     clarify_threshold = CLARIFY_THRESHOLD if clarify_threshold is None else clarify_threshold
     answer_coverage = ANSWER_COVERAGE if answer_coverage is None else answer_coverage
     unknown_limit = UNKNOWN_LIMIT if unknown_limit is None else unknown_limit
+    answer_evidence = ANSWER_EVIDENCE if answer_evidence is None else answer_evidence
     total = sum(t.weight for t in terms)
     unknown = sum(t.weight for t in terms if not t.known) / total if total else 0.0
     if not ranked or ranked[0].fit < clarify_threshold or unknown >= unknown_limit:
         return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
     top = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if top.fit >= answer_threshold and top.score - runner_up >= answer_margin and top.coverage >= answer_coverage:
+    if (top.fit >= answer_threshold and top.score - runner_up >= answer_margin and top.coverage >= answer_coverage
+            and top.evidence >= answer_evidence):
         return Decision("answer", lang, tuple(ranked[:MAX_OPTIONS]), top.id, "confident", terms)
     floor = top.score - CLARIFY_WINDOW
     options = [c for c in ranked[:MAX_OPTIONS] if c.score >= floor and c.fit >= clarify_threshold * 0.75]
-    if len(options) < 2 and len(ranked) > 1:
+    if len(options) < 2:
+        if len(ranked) < 2:  # a choice of one is no choice: not sure enough to answer, so ask a librarian
+            return Decision("escalate", lang, tuple(ranked), None, "no-match", terms)
         options = ranked[:2]
     reason = "close-call" if top.fit >= answer_threshold else "unsure"
     return Decision("clarify", lang, tuple(options), None, reason, terms)

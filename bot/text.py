@@ -168,6 +168,21 @@ def stem(word: str, lang: str = "ru") -> str:
     return folded
 
 
+_PHONETIC = str.maketrans({"о": "а", "я": "а", "е": "и", "ы": "и", "ю": "у", "щ": "ш", "д": "т", "б": "п", "з": "с", "в": "ф", "ж": "ш", "г": "к"})
+
+
+@lru_cache(maxsize=200_000)
+def sound(stem_: str) -> str:
+    """A key that typos of the same spoken word share: unstressed vowels merged, voiced consonants
+    devoiced, doubled letters single ("тилифон", "телефон" -> "тилифан"; "вастанов", "восстанов")."""
+    key = stem_.translate(_PHONETIC)
+    out = []
+    for char in key:
+        if not out or out[-1] != char:
+            out.append(char)
+    return "".join(out)
+
+
 def fold(word: str) -> str:
     """A word with Kazakh and loose letters folded, not stemmed: for telling languages apart."""
     return word.translate(_KAZAKH_FOLD).translate(_LOOSE_FOLD)
