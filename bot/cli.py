@@ -141,6 +141,8 @@ class EvalReport:
 def read_eval_file(path: Path) -> list[dict]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror}") from None
     except yaml.YAMLError as error:
@@ -281,11 +283,15 @@ def database_url(option: str | None) -> str:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
+    from bot.tickets import StoreError
+
     kb = load(args.knowledge)
     try:
         asyncio.run(_console(kb, database_url(args.database)))
     except KeyboardInterrupt:
         print()
+    except StoreError as error:
+        raise UsageError(str(error)) from None
     return 0
 
 

@@ -16,7 +16,7 @@ from bot.tickets import Citizen, Ticket, TicketStore
 # Messages made only of these words are small talk, not questions (compared after stemming).
 GREETING_WORDS = """привет здравствуйте здравствуй здрасте здрасьте добрый день вечер утро доброе hello hi
 сәлем салем сәлеметсіз салеметсиз сәлеметсіздер ассалаумағалейкум армысыз қайырлы кайырлы таң кеш күн кун
-hi hello salem"""
+hi hello salem бе ба"""
 THANKS_WORDS = """спасибо спс благодарю большое огромное рахмет рақмет рахмет көп коп алғыс thanks thank you ok ок
 хорошо понятно ясно жарайды түсінікті тусинікти тусинікти"""
 

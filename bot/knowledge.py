@@ -164,6 +164,13 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> _Sequen
     return sequence
 
 
+def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> str:
+    # Dates stay text here and are checked later with their line: PyYAML would raise a bare
+    # ValueError for an impossible date such as 2026-02-30.
+    return loader.construct_scalar(node)
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
@@ -186,8 +193,13 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
         hint = " (check the indentation and that text with ':' or '#' is in quotes)"
         problems.append(Problem(shown, line, f"not valid YAML: {reason}{hint}"))
         return None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        problems.append(Problem(shown, line, f"not valid YAML: the file contains a character YAML does not allow (code {error.character!r}); remove it"))
+        return None
     except yaml.YAMLError as error:
-        problems.append(Problem(shown, 0, f"not valid YAML: {error}"))
+        reason = " ".join(str(error).split())
+        problems.append(Problem(shown, 0, f"not valid YAML: {reason}"))
         return None
 
 
@@ -409,10 +421,13 @@ class _Loader:
         reviewed = item.get("reviewed")
         if isinstance(reviewed, str):
             try:
-                reviewed = dt.date.fromisoformat(reviewed)
+                reviewed = dt.date.fromisoformat(reviewed.strip())
             except ValueError:
-                pass
-        if not isinstance(reviewed, dt.date):
+                self.error(path, _line(item, "reviewed"), f"{owner} needs reviewed: with a date like 2026-11-26 ('{reviewed}' is not a real date)")
+                reviewed = dt.date.min
+        if reviewed == dt.date.min:
+            pass
+        elif not isinstance(reviewed, dt.date):
             self.error(path, _line(item, "reviewed") or _line(item), f"{owner} needs reviewed: with a date like 2026-11-26")
             reviewed = dt.date.min
         elif reviewed > today:

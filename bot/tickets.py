@@ -10,12 +10,17 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class StoreError(Exception):
+    """The database cannot be used (a wrong URL, a missing folder, a server that does not answer)."""
 
 
 class Base(DeclarativeBase):
@@ -127,11 +132,19 @@ class TicketStore:
 
     @classmethod
     def from_url(cls, url: str) -> "TicketStore":
-        return cls(create_async_engine(url, pool_pre_ping=True))
+        try:
+            return cls(create_async_engine(url, pool_pre_ping=True))
+        except (ArgumentError, NoSuchModuleError, ImportError) as error:
+            raise StoreError(f"the database URL {url!r} is not usable ({type(error).__name__}): "
+                             "use e.g. sqlite+aiosqlite:///egov-bot.sqlite3") from None
 
     async def create_schema(self) -> None:
-        async with self._engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        try:
+            async with self._engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+        except (DBAPIError, OSError) as error:
+            reason = " ".join(str(getattr(error, "orig", error)).split())
+            raise StoreError(f"cannot open the database {self._engine.url.render_as_string()}: {reason}") from None
 
     async def close(self) -> None:
         await self._engine.dispose()
