@@ -37,6 +37,7 @@ CLARIFY_THRESHOLD = 0.39  # below this nothing fits: a librarian's question
 UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the knowledge base never uses is not ours
 CLARIFY_WINDOW = 0.15     # options offered are within this distance of the best one
 MAX_OPTIONS = 3
+LONG_POSTINGS = 5000      # see Matcher.rank: never reached by the bundled knowledge base
 
 FUZZY_CUTOFF = 80         # rapidfuzz ratio (0-100) for a typo to count as the word
 PREFIX_MIN = 4            # a shared beginning of at least this many letters counts as the same word
@@ -388,13 +389,18 @@ class Matcher:
             return []
         matched_q: dict[int, float] = defaultdict(float)
         matched_d: dict[int, float] = defaultdict(float)
-        for term in terms:
-            if not term.known:
-                continue
+        # Rarest words first. In a very large knowledge base, a word whose postings outnumber the
+        # documents already reached only updates those: a document sharing nothing but the commonest
+        # words with the question cannot win, and walking 10,000 postings would cost milliseconds.
+        known = sorted((t for t in terms if t.known), key=lambda t: len(self._postings.get(t.key, ())))
+        for term in known:
             weight = self._weight[term.key]
-            for doc_id in self._postings.get(term.key, ()):
-                if doc_id == leave_out:
-                    continue
+            postings = self._postings.get(term.key, ())
+            if len(postings) > LONG_POSTINGS and 0 < len(matched_q) < len(postings):
+                reached = [d for d in matched_q if term.key in self._documents[d].terms]
+            else:
+                reached = [d for d in postings if d != leave_out]
+            for doc_id in reached:
                 matched_q[doc_id] += term.similarity * weight
                 matched_d[doc_id] += weight
         typical: dict[int, float] = defaultdict(float)
