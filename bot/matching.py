@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import math
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -29,14 +29,19 @@ from bot import text as textnorm
 from bot.knowledge import KnowledgeBase
 
 # Calibrated on tests/data/eval.yaml and ../shared/eval/dev.yaml (see README). Scores are in [0, 1].
-ANSWER_THRESHOLD = 0.39   # the best entry must score at least this to be answered outright ...
-ANSWER_MARGIN = 0.18      # ... and lead the runner-up by at least this much
-ANSWER_EVIDENCE = 0.6    # ... and match question words worth at least this (common words alone are not enough)
+ANSWER_THRESHOLD = 0.48   # the best entry must score at least this to be answered outright ...
+ANSWER_MARGIN = 0.06      # ... and lead the runner-up by at least this much
+ANSWER_EVIDENCE = 0.4    # ... and match question words worth at least this (common words alone are not enough)
 ANSWER_COVERAGE = 0.0    # ... and its best variant must explain at least this share of the question
-CLARIFY_THRESHOLD = 0.39  # below this nothing fits: a librarian's question
+CLARIFY_THRESHOLD = 0.48  # below this nothing fits: a librarian's question
+CLARIFY_UNKNOWN_LIMIT = 0.4  # a question offered a choice must be mostly words the knowledge base uses
 UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the knowledge base never uses is not ours
 CLARIFY_WINDOW = 0.15     # options offered are within this distance of the best one
 MAX_OPTIONS = 3
+TYPO_MAX_COUNT = 2        # a stem used at most this often in the knowledge base may be a misspelling ...
+TYPO_SOURCE_MIN = 3       # ... of a stem used at least this often ...
+TYPO_RATIO = 3            # ... and this many times more,
+TYPO_FIX_CUTOFF = 85      # that sounds the same or is this similar (rapidfuzz ratio)
 LONG_POSTINGS = 5000      # see Matcher.rank: never reached by the bundled knowledge base
 
 FUZZY_CUTOFF = 80         # rapidfuzz ratio (0-100) for a typo to count as the word
@@ -44,7 +49,7 @@ PREFIX_MIN = 4            # a shared beginning of at least this many letters cou
 UNKNOWN_WEIGHT_FACTOR = float(os.environ.get("UWF", 1.0))  # weight of a never-seen word (the rarest known word weighs 1)
 IDF_POWER = float(os.environ.get("IDFP", 1.0))
 DOC_IDF_SHARE = float(os.environ.get("DIS", 0.5))
-BETA = 1.3                # weighted F-measure: >1 favours explaining the citizen's whole question
+BETA = float(os.environ.get("BETA", 0.8))               # weighted F-measure: >1 favours explaining the citizen's whole question
 BLEND = float(os.environ.get("BLEND", 0.2))             # share of the entry-level score (how typical the question's words are of the entry)
 ASSOCIATION_SATURATION = 3.0  # a word used in a third of an entry's variants is fully typical of it
 
@@ -66,7 +71,7 @@ FILLER_WORDS = """
 здрасте привет добрый день вечер утро доброе спасибо благодарю срочно быстро очень просто вообще теперь
 сейчас уже еще ещё есть был была было были будет буду если чтоб всем все всё весь вся также тоже либо
 ну вопрос вопросы узнать интересует интересно знаю знать подскажет кто-нибудь какой-то ли ль
-што шо че чё чо первый раз впервые
+што шо че чё чо первый раз впервые стоит
 мен сен ол біз сіз олар менің сенің оның біздің сіздің маған саған оған бізге сізге мені сені оны
 және мен бен пен да де та те ма ме ба бе па пе ғой қой ше шы ау ей
 қалай калай қайда кайда қашан кашан неге неліктен не қандай кандай қанша канша кім ким қай кай
@@ -154,11 +159,14 @@ class Matcher:
         for index, lang, text in texts:
             pairs, _ = self.read(text, lang)
             raw_docs.append((index, text, lang, [stem for _, stem in pairs]))
-        # Pass 2: the vocabulary is every stem of the documents as read, and of the synonyms.
-        vocabulary = {stem for *_, stems in raw_docs for stem in stems}
-        for phrase in self._phrases:
-            vocabulary.update(phrase)
-        self._set_vocabulary(vocabulary)
+        # Pass 2: misspellings that editors wrote on purpose ("пасобие") are read as the word they
+        # misspell, as a citizen's typo would be; the vocabulary is every stem left, and the synonyms'.
+        counts = Counter(stem for *_, stems in raw_docs for stem in stems)
+        protected = {word for phrase in self._phrases for word in phrase}
+        fixes = self._typo_fixes(counts, protected)
+        raw_docs = [(index, text, lang, [fixes.get(stem, stem) for stem in stems]) for index, text, lang, stems in raw_docs]
+        vocabulary = {stem for *_, stems in raw_docs for stem in stems} | protected
+        self._set_vocabulary(vocabulary, counts)
 
         entry_terms: list[dict[str, int]] = [defaultdict(int) for _ in kb.entries]
         folded_docs = []
@@ -205,18 +213,39 @@ class Matcher:
             for term in terms:
                 self._postings[term].append(doc_id)
 
-    def _set_vocabulary(self, vocabulary: set[str]) -> None:
+    def _typo_fixes(self, counts: Counter, protected: set[str]) -> dict[str, str]:
+        """Rare stems that are misspellings of a much more frequent one, mapped to it."""
+        frequent = sorted(word for word, n in counts.items() if n >= TYPO_SOURCE_MIN and word not in self._fillers)
+        by_sound: dict[str, str] = {}
+        by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(frequent, key=lambda w: -counts[w]):
+            by_sound.setdefault(textnorm.sound(word), word)
+            by_initial[word[0]].append(word)
+        fixes = {}
+        for word, n in counts.items():
+            if n > TYPO_MAX_COUNT or len(word) < 5 or word in protected or word.isascii():
+                continue
+            target = by_sound.get(textnorm.sound(word))
+            if target is None:
+                found = process.extractOne(word, by_initial.get(word[0], ()), scorer=fuzz.ratio, score_cutoff=TYPO_FIX_CUTOFF)
+                target = found[0] if found else None
+            if target is not None and target != word and counts[target] >= TYPO_RATIO * n:
+                fixes[word] = target
+        return fixes
+
+    def _set_vocabulary(self, vocabulary: set[str], counts: Counter | None = None) -> None:
         vocabulary = vocabulary - self._fillers
         self._vocabulary = vocabulary
         self._sorted = sorted(vocabulary)
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         self._by_second: dict[str, list[str]] = defaultdict(list)
         self._by_sound: dict[str, str] = {}
+        for word in sorted(self._sorted, key=lambda w: -(counts or {}).get(w, 0)):
+            self._by_sound.setdefault(textnorm.sound(word), word)  # the most frequent spelling wins
         for word in self._sorted:
             self._by_initial[word[0]].append(word)
             if len(word) >= 6:
                 self._by_second[word[1]].append(word)
-            self._by_sound.setdefault(textnorm.sound(word), word)
         self._lookup = lru_cache(maxsize=50_000)(self._lookup_uncached)
 
     # --- building ---------------------------------------------------------------------------
@@ -296,7 +325,7 @@ class Matcher:
             for word in self._sorted[start:start + 8]:
                 if not word.startswith(stem):
                     break
-                if len(word) - len(stem) <= 3:
+                if len(word) - len(stem) <= 2:
                     score = 0.75 + 0.2 * len(stem) / len(word)
                     if score > best_score:
                         best, best_score = word, score
@@ -444,7 +473,8 @@ class Matcher:
 def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
            answer_threshold: float | None = None, answer_margin: float | None = None,
            clarify_threshold: float | None = None, answer_coverage: float | None = None,
-           unknown_limit: float | None = None, answer_evidence: float | None = None) -> Decision:
+           unknown_limit: float | None = None, answer_evidence: float | None = None,
+           clarify_unknown_limit: float | None = None) -> Decision:
     """Turn ranked candidates into a decision (thresholds overridable for calibration).
 
     Ranking uses the blended score; confidence uses the best variant's fit, the lead over the
@@ -456,6 +486,7 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
     answer_coverage = ANSWER_COVERAGE if answer_coverage is None else answer_coverage
     unknown_limit = UNKNOWN_LIMIT if unknown_limit is None else unknown_limit
     answer_evidence = ANSWER_EVIDENCE if answer_evidence is None else answer_evidence
+    clarify_unknown_limit = CLARIFY_UNKNOWN_LIMIT if clarify_unknown_limit is None else clarify_unknown_limit
     total = sum(t.weight for t in terms)
     unknown = sum(t.weight for t in terms if not t.known) / total if total else 0.0
     if not ranked or ranked[0].fit < clarify_threshold or unknown >= unknown_limit:
@@ -465,6 +496,8 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
     if (top.fit >= answer_threshold and top.score - runner_up >= answer_margin and top.coverage >= answer_coverage
             and top.evidence >= answer_evidence):
         return Decision("answer", lang, tuple(ranked[:MAX_OPTIONS]), top.id, "confident", terms)
+    if unknown >= clarify_unknown_limit:  # not sure, and much of the question is foreign: a librarian's
+        return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
     floor = top.score - CLARIFY_WINDOW
     options = [c for c in ranked[:MAX_OPTIONS] if c.score >= floor and c.fit >= clarify_threshold * 0.75]
     if len(options) < 2:

@@ -160,7 +160,14 @@ def stem(word: str, lang: str = "ru") -> str:
                 else:
                     break
         else:
-            folded = _russian.stemWord(folded)
+            if folded.endswith("пись"):
+                # Snowball reads the nouns подпись / запись / роспись as reflexive verbs ("подп").
+                folded = folded[:-1]
+            else:
+                folded = _russian.stemWord(folded)
+                # Verbal nouns share the verb's stem: "продление" / "продлить", "получение" / "получить".
+                if len(folded) >= 6 and folded.endswith(("ен", "ан")) and folded[-3] not in "аеиоуыэюяё":
+                    folded = folded[:-2]
     folded = folded.translate(_LOOSE_FOLD)
     # Kazakh voices a final к/п before an ending (қ->ғ, п->б: "соттылық" / "соттылығы"): fold them back.
     if len(folded) > 3 and folded[-1] in "гб":
