@@ -50,9 +50,9 @@ def main(paths: list[str]) -> None:
     blend = float(os.environ.get("BLEND", BLEND))
     cases = [(e, reblend(r, blend), lang, src, terms) for e, r, lang, src, terms in cases]
     rows = []
-    for answer, margin, clarify, coverage, unknown, evidence, clarify_unknown in itertools.product(
+    for answer, margin, clarify, unknown, evidence, clarify_unknown, typical in itertools.product(
         [x / 100 for x in range(36, 66, 3)], [x / 100 for x in range(0, 16, 2)], [x / 100 for x in range(27, 52, 3)],
-        [0.0, 0.6], [0.4], [0.4, 0.6], [0.2, 0.3, 0.4],
+        [0.4], [0.4, 0.6], [0.3, 0.4], [0.0, 0.06, 0.1, 0.12],
     ):
         if clarify > answer:
             continue
@@ -63,7 +63,7 @@ def main(paths: list[str]) -> None:
             neg = [c for c in chosen if c[0] is None]
             top1 = reach = wrong = neg_answered = neg_escalated = 0
             for expect, ranked, lang, _, terms in chosen:
-                d = decide(ranked, lang, terms, answer, margin, clarify, coverage, unknown, evidence, clarify_unknown)
+                d = decide(ranked, lang, terms, answer, margin, clarify, unknown, evidence, clarify_unknown, typical)
                 if expect is None:
                     neg_answered += d.decision == "answer"
                     neg_escalated += d.decision == "escalate"
@@ -75,7 +75,7 @@ def main(paths: list[str]) -> None:
                     reach += d.decision == "clarify" and expect in [c.id for c in d.candidates]
             p, n = max(len(pos), 1), max(len(neg), 1)
             stats[source] = (top1 / p, reach / p, wrong / p, neg_answered, neg_escalated / n)
-        rows.append(((answer, margin, clarify, coverage, unknown, evidence, clarify_unknown), stats))
+        rows.append(((answer, margin, clarify, unknown, evidence, clarify_unknown, typical), stats))
     sets = [source for source in sources if source != "loo"]
 
     def shortfall(stats) -> float:
@@ -89,7 +89,7 @@ def main(paths: list[str]) -> None:
     rows.sort(key=lambda r: (round(shortfall(r[1]), 3),
                              -(r[1]["all-eval"][0] + 0.5 * r[1]["loo"][0] + 0.5 * r[1]["all-eval"][1])))
     ok = rows
-    print("answer margin clarify coverage unknown evidence clarify-unknown | " + " | ".join(f"{s}: top1 reach wrong negA negE" for s in sources + ["all-eval"]))
+    print("answer margin clarify unknown evidence clarify-unknown typical | " + " | ".join(f"{s}: top1 reach wrong negA negE" for s in sources + ["all-eval"]))
     for params, stats in ok[:15]:
         cells = " | ".join(f"{s}: {t:.3f} {r:.3f} {w:.3f} {na} {ne:.2f}" for s, (t, r, w, na, ne) in stats.items())
         print(" ".join(f"{p:.2f}" for p in params) + f" | {cells} | shortfall {shortfall(stats):.3f}")

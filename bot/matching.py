@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,9 +31,9 @@ from bot.knowledge import KnowledgeBase
 ANSWER_THRESHOLD = 0.48   # the best entry must score at least this to be answered outright ...
 ANSWER_MARGIN = 0.06      # ... and lead the runner-up by at least this much
 ANSWER_EVIDENCE = 0.4    # ... and match question words worth at least this (common words alone are not enough)
-ANSWER_COVERAGE = 0.0    # ... and its best variant must explain at least this share of the question
+ANSWER_TYPICAL = 0.1     # ... and use words typical of the entry, not only of one odd variant
 CLARIFY_THRESHOLD = 0.48  # below this nothing fits: a librarian's question
-CLARIFY_UNKNOWN_LIMIT = 0.4  # a question offered a choice must be mostly words the knowledge base uses
+CLARIFY_UNKNOWN_LIMIT = 0.3  # a question offered a choice must be mostly words the knowledge base uses
 UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the knowledge base never uses is not ours
 CLARIFY_WINDOW = 0.15     # options offered are within this distance of the best one
 MAX_OPTIONS = 3
@@ -46,11 +45,9 @@ LONG_POSTINGS = 5000      # see Matcher.rank: never reached by the bundled knowl
 
 FUZZY_CUTOFF = 80         # rapidfuzz ratio (0-100) for a typo to count as the word
 PREFIX_MIN = 4            # a shared beginning of at least this many letters counts as the same word
-UNKNOWN_WEIGHT_FACTOR = float(os.environ.get("UWF", 1.0))  # weight of a never-seen word (the rarest known word weighs 1)
-IDF_POWER = float(os.environ.get("IDFP", 1.0))
-DOC_IDF_SHARE = float(os.environ.get("DIS", 0.5))
-BETA = float(os.environ.get("BETA", 0.8))               # weighted F-measure: >1 favours explaining the citizen's whole question
-BLEND = float(os.environ.get("BLEND", 0.2))             # share of the entry-level score (how typical the question's words are of the entry)
+DOC_IDF_SHARE = 0.5       # word weight: half inverse frequency over variants, half over entries
+BETA = 0.8                # weighted F-measure: < 1 favours explaining the citizen's question over covering the variant
+BLEND = 0.2               # share of the entry-level score (how typical the question's words are of the entry)
 ASSOCIATION_SATURATION = 3.0  # a word used in a third of an entry's variants is fully typical of it
 
 # Endings that follow an abbreviation or a short word directly ("цонға", "иинымды", "эцпны", "иина").
@@ -90,6 +87,7 @@ class Candidate:
     fit: float = 0.0       # how well the best variant fits (weighted F-measure)
     typical: float = 0.0   # how typical the question's words are of the entry as a whole
     evidence: float = 0.0  # the weight of the question's words this variant matched (the rarest word weighs 1)
+    recall: float = 0.0    # the share of the variant's own weight that the question covers
 
 
 @dataclass(frozen=True)
@@ -178,7 +176,7 @@ class Matcher:
             for term in terms:
                 entry_terms[index][term] += 1
         # Inverse frequency mixes two views: over entries (does the word tell entries apart?) and
-        # over variants (is it a word every other question uses?). IDF_POWER > 1 sharpens the contrast.
+        # over variants (is it a word every other question uses?).
         entries_count = max(len(kb.entries), 1)
         docs_count = max(len(folded_docs), 1)
         entry_df: dict[str, int] = defaultdict(int)
@@ -192,9 +190,9 @@ class Matcher:
         def idf(term: str) -> float:
             by_entry = math.log(1 + entries_count / entry_df[term]) / math.log(1 + entries_count)
             by_doc = math.log(1 + docs_count / doc_df[term]) / math.log(1 + docs_count)
-            return (DOC_IDF_SHARE * by_doc + (1 - DOC_IDF_SHARE) * by_entry) ** IDF_POWER
+            return DOC_IDF_SHARE * by_doc + (1 - DOC_IDF_SHARE) * by_entry
         self._weight = {term: idf(term) for term in entry_df}
-        self._unknown_weight = UNKNOWN_WEIGHT_FACTOR
+        self._unknown_weight = 1.0  # a word the knowledge base never uses weighs as much as the rarest one
         # How characteristic a word is of an entry: the share of the entry's variants that use it.
         documents_per_entry = [0] * len(kb.entries)
         for index, *_ in folded_docs:
@@ -438,7 +436,7 @@ class Matcher:
                 weight = self._weight[term.key] * term.similarity
                 for entry, share in self._association.get(term.key, ()):
                     typical[entry] += weight * share
-        best: dict[int, tuple[float, str, float, float]] = {}
+        best: dict[int, tuple[float, str, float, float, float]] = {}
         beta2 = BETA * BETA
         for doc_id, matched in matched_q.items():
             doc = self._documents[doc_id]
@@ -447,11 +445,11 @@ class Matcher:
             score = (1 + beta2) * precision * recall / (beta2 * recall + precision)
             current = best.get(doc.entry)
             if current is None or score > current[0]:
-                best[doc.entry] = (score, doc.text, precision, matched)
+                best[doc.entry] = (score, doc.text, precision, matched, recall)
         ranked = [
             Candidate(self._entry_ids[i], (1 - BLEND) * fit + BLEND * typical[i] / question_total, text, precision,
-                      fit, typical[i] / question_total, evidence)
-            for i, (fit, text, precision, evidence) in best.items()
+                      fit, typical[i] / question_total, evidence, recall)
+            for i, (fit, text, precision, evidence, recall) in best.items()
         ]
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked
@@ -472,9 +470,9 @@ class Matcher:
 
 def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
            answer_threshold: float | None = None, answer_margin: float | None = None,
-           clarify_threshold: float | None = None, answer_coverage: float | None = None,
+           clarify_threshold: float | None = None,
            unknown_limit: float | None = None, answer_evidence: float | None = None,
-           clarify_unknown_limit: float | None = None) -> Decision:
+           clarify_unknown_limit: float | None = None, answer_typical: float | None = None) -> Decision:
     """Turn ranked candidates into a decision (thresholds overridable for calibration).
 
     Ranking uses the blended score; confidence uses the best variant's fit, the lead over the
@@ -483,18 +481,18 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
     answer_threshold = ANSWER_THRESHOLD if answer_threshold is None else answer_threshold
     answer_margin = ANSWER_MARGIN if answer_margin is None else answer_margin
     clarify_threshold = CLARIFY_THRESHOLD if clarify_threshold is None else clarify_threshold
-    answer_coverage = ANSWER_COVERAGE if answer_coverage is None else answer_coverage
     unknown_limit = UNKNOWN_LIMIT if unknown_limit is None else unknown_limit
     answer_evidence = ANSWER_EVIDENCE if answer_evidence is None else answer_evidence
     clarify_unknown_limit = CLARIFY_UNKNOWN_LIMIT if clarify_unknown_limit is None else clarify_unknown_limit
+    answer_typical = ANSWER_TYPICAL if answer_typical is None else answer_typical
     total = sum(t.weight for t in terms)
     unknown = sum(t.weight for t in terms if not t.known) / total if total else 0.0
     if not ranked or ranked[0].fit < clarify_threshold or unknown >= unknown_limit:
         return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
     top = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if (top.fit >= answer_threshold and top.score - runner_up >= answer_margin and top.coverage >= answer_coverage
-            and top.evidence >= answer_evidence):
+    if (top.fit >= answer_threshold and top.score - runner_up >= answer_margin
+            and top.evidence >= answer_evidence and top.typical >= answer_typical):
         return Decision("answer", lang, tuple(ranked[:MAX_OPTIONS]), top.id, "confident", terms)
     if unknown >= clarify_unknown_limit:  # not sure, and much of the question is foreign: a librarian's
         return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
