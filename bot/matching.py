@@ -17,6 +17,7 @@ How it decides (the reasoning behind the thresholds is in the README, "How the m
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -203,11 +204,15 @@ class Matcher:
                 share = min(1.0, ASSOCIATION_SATURATION * uses / max(documents_per_entry[index], 1))
                 self._association[term].append((index, share))
         self._documents: list[_Document] = []
+        self._doc_entry: list[int] = []
+        self._doc_total: list[float] = []
         self._postings: dict[str, list[int]] = defaultdict(list)
         for index, question, lang, terms in folded_docs:
             doc_id = len(self._documents)
             total = sum(self._weight[t] for t in terms)
             self._documents.append(_Document(index, question, lang, terms, total))
+            self._doc_entry.append(index)
+            self._doc_total.append(total)
             for term in terms:
                 self._postings[term].append(doc_id)
 
@@ -409,8 +414,8 @@ class Matcher:
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def rank(self, terms: list[Term], *, leave_out: int | None = None) -> list[Candidate]:
-        """Entries by score, best first (only entries that share at least one word with the question)."""
+    def rank(self, terms: list[Term], *, leave_out: int | None = None, limit: int = 10) -> list[Candidate]:
+        """The `limit` best entries, best first (only entries that share at least one word with the question)."""
         question_total = sum(t.weight for t in terms)
         if question_total <= 0:
             return []
@@ -436,21 +441,28 @@ class Matcher:
                 weight = self._weight[term.key] * term.similarity
                 for entry, share in self._association.get(term.key, ()):
                     typical[entry] += weight * share
-        best: dict[int, tuple[float, str, float, float, float]] = {}
+        # The best variant of each entry. Plain lists and locals: this loop runs over every reached document.
         beta2 = BETA * BETA
+        doc_entry, doc_total = self._doc_entry, self._doc_total
+        best_fit: dict[int, float] = {}
+        best_doc: dict[int, int] = {}
         for doc_id, matched in matched_q.items():
-            doc = self._documents[doc_id]
             precision = matched / question_total
-            recall = matched_d[doc_id] / doc.total
-            score = (1 + beta2) * precision * recall / (beta2 * recall + precision)
-            current = best.get(doc.entry)
-            if current is None or score > current[0]:
-                best[doc.entry] = (score, doc.text, precision, matched, recall)
-        ranked = [
-            Candidate(self._entry_ids[i], (1 - BLEND) * fit + BLEND * typical[i] / question_total, text, precision,
-                      fit, typical[i] / question_total, evidence, recall)
-            for i, (fit, text, precision, evidence, recall) in best.items()
-        ]
+            recall = matched_d[doc_id] / doc_total[doc_id]
+            fit = (1 + beta2) * precision * recall / (beta2 * recall + precision)
+            entry = doc_entry[doc_id]
+            if fit > best_fit.get(entry, -1.0):
+                best_fit[entry] = fit
+                best_doc[entry] = doc_id
+        blended = {i: (1 - BLEND) * fit + BLEND * typical[i] / question_total for i, fit in best_fit.items()}
+        ranked = []
+        for i in heapq.nlargest(limit, blended, key=blended.__getitem__):
+            doc_id = best_doc[i]
+            matched = matched_q[doc_id]
+            ranked.append(Candidate(
+                self._entry_ids[i], blended[i], self._documents[doc_id].text, matched / question_total,
+                best_fit[i], typical[i] / question_total, matched, matched_d[doc_id] / doc_total[doc_id],
+            ))
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked
 
