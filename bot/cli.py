@@ -273,7 +273,7 @@ async def _console(kb: KnowledgeBase, database_url: str) -> None:
         await store.create_schema()
         await Console(HelpDesk(Library(kb), store)).run()
     finally:
-        await store.close()
+        await store.dispose()
 
 
 def database_url(option: str | None) -> str:

@@ -1,19 +1,24 @@
-"""HelpDesk: what the bot does with a citizen's message, for every front end (console, Telegram, tests).
+"""HelpDesk: what the bot does with a message, for every front end (console, Telegram, tests).
 
 It never imports telegram and returns plain results; front ends render them with the locale texts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
+
+import yaml
 
 from bot import text as textnorm
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem, load_knowledge
-from bot.matching import Decision, Matcher
-from bot.tickets import Citizen, Ticket, TicketStore
+from bot.matching import Decision, Matcher, group_similar
+from bot.tickets import Citizen, Draft, TakeResult, Ticket, TicketMessage, TicketStore, utcnow
 
-# Messages made only of these words are small talk, not questions (compared after stemming).
+# Messages made only of these words are small talk, not questions (compared after folding).
 GREETING_WORDS = """привет здравствуйте здравствуй здрасте здрасьте добрый день вечер утро доброе hello hi
 сәлем салем сәлеметсіз салеметсиз сәлеметсіздер ассалаумағалейкум армысыз қайырлы кайырлы таң кеш күн кун
 hi hello salem бе ба"""
@@ -26,6 +31,7 @@ class Answer:
     entry: Entry
     lang: str
     decision: Decision
+    question: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,10 +39,20 @@ class Clarify:
     options: tuple[Entry, ...]
     lang: str
     decision: Decision
+    question: str = ""
 
 
 @dataclass(frozen=True)
 class Escalated:
+    ticket: Ticket
+    lang: str
+    opens_at: dt.datetime | None = None  # set when librarians are off: when they start again
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The message went to the librarians on the citizen's open ticket."""
+
     ticket: Ticket
     lang: str
 
@@ -47,7 +63,19 @@ class SmallTalk:
     lang: str
 
 
-Reply = Answer | Clarify | Escalated | SmallTalk
+Reply = Answer | Clarify | Escalated | FollowUp | SmallTalk
+
+
+@dataclass(frozen=True)
+class Stats:
+    days: int
+    questions: int
+    shares: dict[str, float]        # answer / clarify / escalate -> share of questions
+    helpful: int
+    not_helpful: int
+    open_tickets: int
+    median_first_reply: float | None  # seconds
+    unmatched: list[tuple[str, int, list[str]]] = field(default_factory=list)  # (example, count, others)
 
 
 class Library:
@@ -62,24 +90,35 @@ class Library:
         return cls(load_knowledge(directory))
 
 
-def _stem_set(words: str) -> frozenset[str]:
+def _word_set(words: str) -> frozenset[str]:
     return frozenset(textnorm.fold(w) for w in textnorm.tokens(textnorm.clean(words)))
 
 
 class HelpDesk:
-    def __init__(self, library: Library, store: TicketStore) -> None:
+    def __init__(self, library: Library, store: TicketStore, *, hours=None,
+                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         self.library = library
         self.store = store
-        self._greetings = _stem_set(GREETING_WORDS)
-        self._thanks = _stem_set(THANKS_WORDS)
+        self.hours = hours  # bot.config.LibrarianHours, or None: always open
+        self.clock = clock
+        self._greetings = _word_set(GREETING_WORDS)
+        self._thanks = _word_set(THANKS_WORDS)
+
+    # --- the knowledge base ---------------------------------------------------------------------
 
     def reload(self, directory: Path | str | None = None) -> list[Problem]:
         """Load the knowledge base again; on errors keep serving the last good one and return them."""
         try:
-            self.library = Library.load(directory or self.library.kb.directory)
+            library = Library.load(directory or self.library.kb.directory)
         except KnowledgeError as error:
             return [p for p in error.problems if p.severity == "error"]
+        self.library = library
         return []
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.library.kb.entry(entry_id)
+
+    # --- citizens -------------------------------------------------------------------------------
 
     def _small_talk(self, question: str) -> str | None:
         words = {textnorm.fold(w) for w in textnorm.tokens(textnorm.clean(question))}
@@ -92,7 +131,13 @@ class HelpDesk:
         return None
 
     async def ask(self, citizen: Citizen, question: str) -> Reply:
-        """Answer a question, offer a choice, or escalate it to the librarians."""
+        """Answer a question, offer a choice, escalate it, or add it to the citizen's open ticket."""
+        question = question.strip()
+        open_tickets = await self.store.open_tickets_of(citizen.id)
+        if open_tickets and question:
+            ticket = open_tickets[-1]
+            await self.store.add_message(ticket.id, "citizen", question, author=citizen.first_name)
+            return FollowUp(ticket, ticket.lang)
         decision = self.library.matcher.match(question)
         talk = self._small_talk(question)
         if talk is not None or decision.reason == "no-words":
@@ -103,24 +148,108 @@ class HelpDesk:
         if decision.decision == "answer":
             entry = kb.entry(decision.entry)
             if entry is not None:
-                return Answer(entry, decision.lang, decision)
+                return Answer(entry, decision.lang, decision, question)
         if decision.decision == "clarify":
             options = tuple(e for e in (kb.entry(c.id) for c in decision.candidates) if e is not None)
             if options:
-                return Clarify(options, decision.lang, decision)
-        return await self.escalate(citizen, question, decision.lang, candidates=_scores(decision))
-
-    def entry(self, entry_id: str) -> Entry | None:
-        return self.library.kb.entry(entry_id)
+                return Clarify(options, decision.lang, decision, question)
+        return await self.escalate(citizen, question, decision.lang, candidates=scores(decision))
 
     async def escalate(self, citizen: Citizen, question: str, lang: str, *, kind: str = "unmatched",
                        entry_id: str | None = None, step: int | None = None,
                        candidates: list[dict] | None = None) -> Escalated:
-        """Open a ticket for the librarians."""
+        """Open a ticket for the librarians (its card is posted by the delivery job)."""
         ticket = await self.store.open_ticket(citizen.id, question, lang, kind=kind, entry_id=entry_id,
                                               step=step, candidates=candidates)
-        return Escalated(ticket, lang)
+        now = self.clock()
+        opens_at = None
+        if self.hours is not None and not self.hours.is_open(now):
+            opens_at = self.hours.next_opening(now)
+        return Escalated(ticket, lang, opens_at)
+
+    async def pass_media(self, citizen: Citizen, media: str, caption: str, source_chat_id: int,
+                         source_message_id: int) -> FollowUp | None:
+        """A photo, document or voice for the citizen's open ticket; None when there is none."""
+        open_tickets = await self.store.open_tickets_of(citizen.id)
+        if not open_tickets:
+            return None
+        ticket = open_tickets[-1]
+        await self.store.add_message(ticket.id, "citizen", caption, author=citizen.first_name, media=media,
+                                     source_chat_id=source_chat_id, source_message_id=source_message_id)
+        return FollowUp(ticket, ticket.lang)
+
+    async def feedback(self, citizen: Citizen, entry_id: str, helpful: bool) -> None:
+        await self.store.add_feedback(citizen.id, entry_id, helpful)
+
+    async def withdraw(self, citizen: Citizen, ticket_id: int) -> Ticket | None:
+        """The citizen cancels their own open ticket."""
+        ticket = await self.store.ticket(ticket_id)
+        if ticket is None or ticket.citizen_id != citizen.id or not ticket.is_open:
+            return None
+        return await self.store.close_ticket(ticket_id, citizen.first_name or "citizen", status="withdrawn")
+
+    async def rate(self, citizen: Citizen, ticket_id: int, rating: int) -> bool:
+        if not 1 <= rating <= 5:
+            return False
+        return await self.store.rate(ticket_id, citizen.id, rating)
+
+    # --- librarians -----------------------------------------------------------------------------
+
+    async def take(self, ticket_id: int, librarian_id: int, librarian: str) -> TakeResult:
+        return await self.store.take(ticket_id, librarian_id, librarian)
+
+    async def close(self, ticket_id: int, librarian: str) -> Ticket | None:
+        return await self.store.close_ticket(ticket_id, librarian)
+
+    async def reply(self, reply_to_group_message: int, text: str, librarian: str, group_message_id: int, *,
+                    media: str | None = None, source_chat_id: int | None = None,
+                    source_message_id: int | None = None) -> tuple[Ticket, TicketMessage] | None:
+        """A librarian answered a ticket's message in the group: store the answer for delivery."""
+        ticket = await self.store.ticket_for_group_message(reply_to_group_message)
+        if ticket is None:
+            return None
+        message = await self.store.add_message(
+            ticket.id, "librarian", text, author=librarian, media=media, source_chat_id=source_chat_id,
+            source_message_id=source_message_id, group_message_id=group_message_id,
+        )
+        return ticket, message
+
+    async def queue(self) -> list[Ticket]:
+        return await self.store.open_tickets()
+
+    async def draft(self, ticket_id: int, librarian: str) -> Draft | None:
+        return await self.store.add_draft(ticket_id, librarian)
+
+    # --- editors --------------------------------------------------------------------------------
+
+    async def stats(self, days: int = 30) -> Stats:
+        since = utcnow() - dt.timedelta(days=days)
+        raw = await self.store.stats_rows(since)
+        total = sum(raw["decisions"].values())
+        shares = {kind: (raw["decisions"].get(kind, 0) / total if total else 0.0)
+                  for kind in ("answer", "clarify", "escalate")}
+        median = statistics.median(raw["waits"]) if raw["waits"] else None
+        groups = group_similar(raw["unmatched"], self.library.matcher)[:20]
+        return Stats(days, total, shares, raw["feedback"].get(True, 0), raw["feedback"].get(False, 0),
+                     raw["open"], median, groups)
+
+    async def drafts_yaml(self) -> str:
+        """Every draft as a knowledge-base entry for an editor to review and complete."""
+        entries = []
+        for draft in await self.store.drafts():
+            other = "kk" if draft.lang == "ru" else "ru"
+            entries.append({
+                "id": f"draft-{draft.ticket_id}",
+                "category": "TODO",
+                "title": {draft.lang: draft.question[:80], other: "TODO"},
+                "questions": {draft.lang: [draft.question], other: ["TODO"]},
+                "answer": {draft.lang: draft.answer, other: "TODO"},
+                "links": [],
+                "source": f"librarian answer to ticket #{draft.ticket_id} by {draft.created_by}",
+                "reviewed": draft.created_at.date().isoformat(),
+            })
+        return yaml.safe_dump(entries, allow_unicode=True, sort_keys=False, width=100) if entries else ""
 
 
-def _scores(decision: Decision) -> list[dict]:
+def scores(decision: Decision) -> list[dict]:
     return [{"id": c.id, "score": round(c.score, 3)} for c in decision.candidates]

@@ -516,3 +516,26 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
         options = ranked[:2]
     reason = "close-call" if top.fit >= answer_threshold else "unsure"
     return Decision("clarify", lang, tuple(options), None, reason, terms)
+
+
+def group_similar(questions: list[str], matcher: Matcher, threshold: float = 75.0) -> list[tuple[str, int, list[str]]]:
+    """Questions grouped by similar wording, most frequent group first: (example, count, other wordings).
+
+    Two questions are alike when their stems, as the matcher reads them, overlap by token-set ratio.
+    """
+    groups: list[tuple[str, list[str], list[str]]] = []  # (key, questions, distinct texts)
+    for question in questions:
+        pairs, _ = matcher.read(question)
+        key = " ".join(sorted({stem for _, stem in pairs if stem not in matcher._fillers}))
+        if not key:
+            continue
+        for group_key, members, texts in groups:
+            if fuzz.token_set_ratio(key, group_key) >= threshold:
+                members.append(question)
+                if question not in texts:
+                    texts.append(question)
+                break
+        else:
+            groups.append((key, [question], [question]))
+    groups.sort(key=lambda g: -len(g[1]))
+    return [(texts[0], len(members), texts[1:4]) for _, members, texts in groups]

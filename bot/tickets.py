@@ -1,6 +1,7 @@
-"""The librarian queue and the question log on SQLAlchemy 2 (async): the only module that imports SQLAlchemy.
+"""The librarian queue, the question log, feedback and drafts on SQLAlchemy 2 (async).
 
-Everything needed to route a reply is stored here, so a restart loses nothing.
+The only module that imports SQLAlchemy. Everything needed to route a reply is stored here (which
+group message belongs to which ticket, what is still to be delivered), so a restart loses nothing.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, or_, select, update
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+OPEN_STATUSES = ("open", "taken")
 
 
 def utcnow() -> dt.datetime:
@@ -36,6 +39,7 @@ class CitizenRow(Base):
     external_id: Mapped[str] = mapped_column(String(64))      # the chat id on that channel
     language: Mapped[str] = mapped_column(String(2), default="ru")
     first_name: Mapped[str] = mapped_column(String(128), default="")
+    blocked: Mapped[bool] = mapped_column(default=False)      # the citizen blocked the bot
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -54,9 +58,15 @@ class TicketRow(Base):
     candidates: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{"id", "score"}] the matcher considered
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     taken_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    taken_by_id: Mapped[int | None] = mapped_column(default=None)
     taken_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    first_reply_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    card_message_id: Mapped[int | None] = mapped_column(default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    rating: Mapped[int | None] = mapped_column(default=None)
+    card_message_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    citizen_blocked: Mapped[bool] = mapped_column(default=False)
+    notice: Mapped[str | None] = mapped_column(String(32), default=None)  # a citizen notice still to send: "closed"
 
 
 class TicketMessageRow(Base):
@@ -64,11 +74,41 @@ class TicketMessageRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    direction: Mapped[str] = mapped_column(String(16))  # "citizen" or "librarian"
-    text: Mapped[str] = mapped_column(Text)
+    direction: Mapped[str] = mapped_column(String(16))  # "citizen" (to the group) or "librarian" (to the citizen)
+    text: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[str | None] = mapped_column(String(16), default=None)  # photo, document, voice ...: copied as is
+    source_chat_id: Mapped[int | None] = mapped_column(default=None)     # where the original message is
+    source_message_id: Mapped[int | None] = mapped_column(default=None)
     author: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     delivered: Mapped[bool] = mapped_column(default=False)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    failed: Mapped[bool] = mapped_column(default=False)  # given up: the citizen blocked the bot
+    group_message_id: Mapped[int | None] = mapped_column(default=None, index=True)  # its message in the group
+
+
+class FeedbackRow(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
+    entry_id: Mapped[str] = mapped_column(String(80))
+    helpful: Mapped[bool] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class DraftRow(Base):
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class QuestionRow(Base):
@@ -91,6 +131,7 @@ class Citizen:
     external_id: str
     language: str
     first_name: str
+    blocked: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,17 +147,69 @@ class Ticket:
     candidates: list[dict]
     created_at: dt.datetime
     taken_by: str | None
+    taken_at: dt.datetime | None = None
+    first_reply_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
+    rating: int | None = None
+    card_message_id: int | None = None
+    citizen_blocked: bool = False
+    notice: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    id: int
+    ticket_id: int
+    direction: str
+    text: str
+    media: str | None
+    source_chat_id: int | None
+    source_message_id: int | None
+    author: str
+    created_at: dt.datetime
+    delivered: bool
+    attempts: int
+    group_message_id: int | None
+
+
+@dataclass(frozen=True)
+class Draft:
+    id: int
+    ticket_id: int
+    lang: str
+    question: str
+    answer: str
+    created_by: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    ticket: Ticket | None
+    taken: bool  # True: this librarian has it now; False: someone else has it (ticket.taken_by) or it is closed
 
 
 def _ticket(row: TicketRow) -> Ticket:
     return Ticket(
         row.id, row.citizen_id, row.status, row.kind, row.lang, row.question, row.entry_id, row.step,
-        json.loads(row.candidates or "[]"), row.created_at, row.taken_by,
+        json.loads(row.candidates or "[]"), row.created_at, row.taken_by, row.taken_at, row.first_reply_at,
+        row.closed_at, row.rating, row.card_message_id, row.citizen_blocked, row.notice,
     )
 
 
 def _citizen(row: CitizenRow) -> Citizen:
-    return Citizen(row.id, row.channel, row.external_id, row.language, row.first_name)
+    return Citizen(row.id, row.channel, row.external_id, row.language, row.first_name, row.blocked)
+
+
+def _message(row: TicketMessageRow) -> TicketMessage:
+    return TicketMessage(
+        row.id, row.ticket_id, row.direction, row.text, row.media, row.source_chat_id, row.source_message_id,
+        row.author, row.created_at, row.delivered, row.attempts, row.group_message_id,
+    )
 
 
 def default_database_url(directory: str = ".") -> str:
@@ -124,7 +217,10 @@ def default_database_url(directory: str = ".") -> str:
 
 
 class TicketStore:
-    """Citizens, tickets and the question log. Each method owns its session and transaction."""
+    """Citizens, tickets, their messages, feedback, drafts and the question log.
+
+    Each method owns its session and transaction.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -146,11 +242,13 @@ class TicketStore:
             reason = " ".join(str(getattr(error, "orig", error)).split())
             raise StoreError(f"cannot open the database {self._engine.url.render_as_string()}: {reason}") from None
 
-    async def close(self) -> None:
+    async def dispose(self) -> None:
         await self._engine.dispose()
 
+    # --- citizens -------------------------------------------------------------------------------
+
     async def citizen(self, channel: str, external_id: str, *, language: str = "ru", first_name: str = "") -> Citizen:
-        """The citizen on this channel, created on first contact."""
+        """The citizen on this channel, created on first contact (the first name kept current)."""
         async with self._sessions.begin() as session:
             row = await session.scalar(
                 select(CitizenRow).where(CitizenRow.channel == channel, CitizenRow.external_id == external_id)
@@ -159,13 +257,56 @@ class TicketStore:
                 row = CitizenRow(channel=channel, external_id=external_id, language=language, first_name=first_name[:128])
                 session.add(row)
                 await session.flush()
+            else:
+                if first_name and row.first_name != first_name[:128]:
+                    row.first_name = first_name[:128]
+                if row.blocked:
+                    row.blocked = False  # they write to us again: they unblocked the bot
             return _citizen(row)
+
+    async def citizen_by_id(self, citizen_id: int) -> Citizen | None:
+        async with self._sessions.begin() as session:
+            row = await session.get(CitizenRow, citizen_id)
+            return _citizen(row) if row else None
+
+    async def set_language(self, citizen_id: int, language: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(CitizenRow).where(CitizenRow.id == citizen_id).values(language=language))
+
+    async def mark_blocked(self, citizen_id: int) -> list[Ticket]:
+        """The citizen blocked the bot: mark them and their open tickets; return those tickets."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(CitizenRow).where(CitizenRow.id == citizen_id).values(blocked=True))
+            rows = list(await session.scalars(
+                select(TicketRow).where(TicketRow.citizen_id == citizen_id, TicketRow.status.in_(OPEN_STATUSES))
+            ))
+            for row in rows:
+                row.citizen_blocked = True
+            await session.execute(
+                update(TicketMessageRow)
+                .where(TicketMessageRow.ticket_id.in_([r.id for r in rows] or [-1]),
+                       TicketMessageRow.direction == "librarian", TicketMessageRow.delivered.is_(False))
+                .values(failed=True)
+            )
+            return [_ticket(r) for r in rows]
+
+    # --- the question log and feedback ----------------------------------------------------------
 
     async def log_question(self, citizen_id: int | None, question: str, lang: str, decision: str,
                            entry_id: str | None, score: float) -> None:
         async with self._sessions.begin() as session:
             session.add(QuestionRow(citizen_id=citizen_id, question=question, lang=lang, decision=decision,
                                     entry_id=entry_id, score=score))
+
+    async def count_questions(self) -> int:
+        async with self._sessions.begin() as session:
+            return int(await session.scalar(select(func.count(QuestionRow.id))) or 0)
+
+    async def add_feedback(self, citizen_id: int, entry_id: str, helpful: bool) -> None:
+        async with self._sessions.begin() as session:
+            session.add(FeedbackRow(citizen_id=citizen_id, entry_id=entry_id, helpful=helpful))
+
+    # --- tickets --------------------------------------------------------------------------------
 
     async def open_ticket(self, citizen_id: int, question: str, lang: str, *, kind: str = "unmatched",
                           entry_id: str | None = None, step: int | None = None,
@@ -174,8 +315,6 @@ class TicketStore:
             row = TicketRow(citizen_id=citizen_id, question=question, lang=lang, kind=kind, entry_id=entry_id,
                             step=step, candidates=json.dumps(candidates or [], ensure_ascii=False))
             session.add(row)
-            await session.flush()
-            session.add(TicketMessageRow(ticket_id=row.id, direction="citizen", text=question, delivered=False))
             await session.flush()
             return _ticket(row)
 
@@ -188,10 +327,202 @@ class TicketStore:
         """Tickets waiting for a librarian, oldest first."""
         async with self._sessions.begin() as session:
             rows = await session.scalars(
-                select(TicketRow).where(TicketRow.status.in_(("open", "taken"))).order_by(TicketRow.created_at, TicketRow.id)
+                select(TicketRow).where(TicketRow.status.in_(OPEN_STATUSES)).order_by(TicketRow.created_at, TicketRow.id)
             )
             return [_ticket(row) for row in rows]
 
-    async def count_questions(self) -> int:
+    async def open_tickets_of(self, citizen_id: int) -> list[Ticket]:
         async with self._sessions.begin() as session:
-            return int(await session.scalar(select(func.count(QuestionRow.id))) or 0)
+            rows = await session.scalars(
+                select(TicketRow).where(TicketRow.citizen_id == citizen_id, TicketRow.status.in_(OPEN_STATUSES))
+                .order_by(TicketRow.created_at, TicketRow.id)
+            )
+            return [_ticket(row) for row in rows]
+
+    async def cards_to_post(self) -> list[Ticket]:
+        """Open tickets whose card is not yet in the librarians' group."""
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(
+                select(TicketRow).where(TicketRow.status.in_(OPEN_STATUSES), TicketRow.card_message_id.is_(None))
+                .order_by(TicketRow.id)
+            )
+            return [_ticket(row) for row in rows]
+
+    async def set_card(self, ticket_id: int, message_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(card_message_id=message_id))
+
+    async def take(self, ticket_id: int, librarian_id: int, librarian: str) -> TakeResult:
+        """Give the ticket to this librarian unless someone already has it: one atomic UPDATE."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(TicketRow)
+                .where(TicketRow.id == ticket_id, TicketRow.status == "open")
+                .values(status="taken", taken_by=librarian[:128], taken_by_id=librarian_id, taken_at=utcnow())
+            )
+            row = await session.get(TicketRow, ticket_id, populate_existing=True)
+            if row is None:
+                return TakeResult(None, False)
+            taken = result.rowcount == 1 or (row.status == "taken" and row.taken_by_id == librarian_id)
+            return TakeResult(_ticket(row), taken)
+
+    async def close_ticket(self, ticket_id: int, by: str, *, status: str = "closed") -> Ticket | None:
+        """Close (or withdraw) an open ticket; None when there is no such open ticket."""
+        async with self._sessions.begin() as session:
+            values = {"status": status, "closed_at": utcnow(), "closed_by": by[:128]}
+            if status == "closed":
+                values["notice"] = "closed"
+            result = await session.execute(
+                update(TicketRow).where(TicketRow.id == ticket_id, TicketRow.status.in_(OPEN_STATUSES)).values(**values)
+            )
+            if result.rowcount != 1:
+                return None
+            row = await session.get(TicketRow, ticket_id, populate_existing=True)
+            return _ticket(row)
+
+    async def notices_to_send(self) -> list[Ticket]:
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(select(TicketRow).where(TicketRow.notice.is_not(None)).order_by(TicketRow.id))
+            return [_ticket(row) for row in rows]
+
+    async def clear_notice(self, ticket_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(notice=None))
+
+    async def rate(self, ticket_id: int, citizen_id: int, rating: int) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(TicketRow).where(TicketRow.id == ticket_id, TicketRow.citizen_id == citizen_id,
+                                        TicketRow.status == "closed").values(rating=rating)
+            )
+            return result.rowcount == 1
+
+    # --- ticket messages: both directions, delivered by a background job ------------------------
+
+    async def add_message(self, ticket_id: int, direction: str, text: str, *, author: str = "",
+                          media: str | None = None, source_chat_id: int | None = None,
+                          source_message_id: int | None = None, group_message_id: int | None = None,
+                          delivered: bool = False) -> TicketMessage:
+        """Store a message first; the delivery job sends it (and retries) until it is delivered."""
+        async with self._sessions.begin() as session:
+            row = TicketMessageRow(ticket_id=ticket_id, direction=direction, text=text, author=author[:128],
+                                   media=media, source_chat_id=source_chat_id, source_message_id=source_message_id,
+                                   group_message_id=group_message_id, delivered=delivered,
+                                   delivered_at=utcnow() if delivered else None)
+            session.add(row)
+            if direction == "librarian":
+                await session.execute(
+                    update(TicketRow).where(TicketRow.id == ticket_id, TicketRow.first_reply_at.is_(None))
+                    .values(first_reply_at=utcnow())
+                )
+            await session.flush()
+            return _message(row)
+
+    async def messages(self, ticket_id: int) -> list[TicketMessage]:
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(
+                select(TicketMessageRow).where(TicketMessageRow.ticket_id == ticket_id).order_by(TicketMessageRow.id)
+            )
+            return [_message(row) for row in rows]
+
+    async def pending_messages(self, now: dt.datetime | None = None, limit: int = 50) -> list[TicketMessage]:
+        """Messages due for (another) delivery attempt, oldest first."""
+        now = now or utcnow()
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(
+                select(TicketMessageRow)
+                .where(TicketMessageRow.delivered.is_(False), TicketMessageRow.failed.is_(False),
+                       TicketMessageRow.next_attempt_at <= now)
+                .order_by(TicketMessageRow.id).limit(limit)
+            )
+            return [_message(row) for row in rows]
+
+    async def mark_delivered(self, message_id: int, group_message_id: int | None = None) -> None:
+        async with self._sessions.begin() as session:
+            values: dict = {"delivered": True, "delivered_at": utcnow()}
+            if group_message_id is not None:
+                values["group_message_id"] = group_message_id
+            await session.execute(update(TicketMessageRow).where(TicketMessageRow.id == message_id).values(**values))
+
+    async def retry_later(self, message_id: int, delay: float) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(TicketMessageRow).where(TicketMessageRow.id == message_id).values(
+                    attempts=TicketMessageRow.attempts + 1,
+                    next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
+                )
+            )
+
+    async def ticket_for_group_message(self, message_id: int) -> Ticket | None:
+        """The ticket a message in the librarians' group belongs to (its card or any of its messages)."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(select(TicketRow).where(TicketRow.card_message_id == message_id))
+            if row is None:
+                ticket_id = await session.scalar(
+                    select(TicketMessageRow.ticket_id).where(TicketMessageRow.group_message_id == message_id)
+                )
+                row = await session.get(TicketRow, ticket_id) if ticket_id is not None else None
+            return _ticket(row) if row else None
+
+    # --- drafts ---------------------------------------------------------------------------------
+
+    async def add_draft(self, ticket_id: int, by: str) -> Draft | None:
+        """Store the ticket's question and the librarians' answers as a draft entry (once per ticket)."""
+        async with self._sessions.begin() as session:
+            ticket = await session.get(TicketRow, ticket_id)
+            if ticket is None:
+                return None
+            answers = list(await session.scalars(
+                select(TicketMessageRow.text).where(TicketMessageRow.ticket_id == ticket_id,
+                                                    TicketMessageRow.direction == "librarian",
+                                                    TicketMessageRow.text != "")
+                .order_by(TicketMessageRow.id)
+            ))
+            if not answers:
+                return None
+            existing = await session.scalar(select(DraftRow).where(DraftRow.ticket_id == ticket_id))
+            if existing is None:
+                existing = DraftRow(ticket_id=ticket_id, lang=ticket.lang, question=ticket.question,
+                                    answer="\n\n".join(answers), created_by=by[:128])
+                session.add(existing)
+            else:
+                existing.answer = "\n\n".join(answers)
+            await session.flush()
+            return Draft(existing.id, ticket_id, existing.lang, existing.question, existing.answer,
+                         existing.created_by, existing.created_at)
+
+    async def drafts(self) -> list[Draft]:
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(select(DraftRow).order_by(DraftRow.id))
+            return [Draft(r.id, r.ticket_id, r.lang, r.question, r.answer, r.created_by, r.created_at) for r in rows]
+
+    # --- statistics -----------------------------------------------------------------------------
+
+    async def stats_rows(self, since: dt.datetime) -> dict:
+        """Raw figures for `egov-bot stats`."""
+        async with self._sessions.begin() as session:
+            decisions = dict((await session.execute(
+                select(QuestionRow.decision, func.count()).where(QuestionRow.created_at >= since)
+                .group_by(QuestionRow.decision)
+            )).all())
+            feedback = dict((await session.execute(
+                select(FeedbackRow.helpful, func.count()).where(FeedbackRow.created_at >= since)
+                .group_by(FeedbackRow.helpful)
+            )).all())
+            open_count = await session.scalar(select(func.count()).where(TicketRow.status.in_(OPEN_STATUSES)))
+            waits = (await session.execute(
+                select(TicketRow.created_at, TicketRow.first_reply_at)
+                .where(TicketRow.created_at >= since, TicketRow.first_reply_at.is_not(None))
+            )).all()
+            unmatched = list(await session.scalars(
+                select(QuestionRow.question).where(QuestionRow.created_at >= since,
+                                                   or_(QuestionRow.decision == "escalate",
+                                                       QuestionRow.decision == "clarify"))
+            ))
+            return {
+                "decisions": decisions,
+                "feedback": feedback,
+                "open": int(open_count or 0),
+                "waits": [(reply - created).total_seconds() for created, reply in waits],
+                "unmatched": unmatched,
+            }

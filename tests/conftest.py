@@ -235,4 +235,4 @@ async def store(db_path: Path):
     try:
         yield ticket_store
     finally:
-        await ticket_store.close()
+        await ticket_store.dispose()

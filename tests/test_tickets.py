@@ -44,11 +44,15 @@ async def test_open_ticket_with_kind_entry_and_step(store: TicketStore):
     assert (stored.kind, stored.entry_id, stored.step, stored.candidates) == ("stuck", "eds-obtain", 3, [])
 
 
-async def test_ticket_keeps_the_citizens_message(store: TicketStore, db_path: Path):
+async def test_ticket_keeps_the_citizens_question_and_waits_for_its_card(store: TicketStore, db_path: Path):
     citizen = await store.citizen("console", "u")
     ticket = await store.open_ticket(citizen.id, "где взять справку", "ru")
-    rows = sql(db_path, "SELECT ticket_id, direction, text, delivered FROM ticket_messages")
-    assert rows == [(ticket.id, "citizen", "где взять справку", 0)]
+    rows = sql(db_path, "SELECT id, question, status, card_message_id FROM tickets")
+    assert rows == [(ticket.id, "где взять справку", "open", None)]
+    assert [t.id for t in await store.cards_to_post()] == [ticket.id]
+    await store.set_card(ticket.id, 501)
+    assert await store.cards_to_post() == []
+    assert (await store.ticket_for_group_message(501)).id == ticket.id
 
 
 async def test_candidates_are_stored_as_readable_json(store: TicketStore, db_path: Path):
@@ -113,14 +117,14 @@ async def test_data_survives_a_new_store(tmp_path: Path):
         citizen = await store.citizen("telegram", "7")
         ticket = await store.open_ticket(citizen.id, "вопрос", "ru")
     finally:
-        await store.close()
+        await store.dispose()
     restarted = TicketStore.from_url(url)
     try:
         await restarted.create_schema()  # idempotent
         assert await restarted.ticket(ticket.id) == ticket
         assert (await restarted.citizen("telegram", "7")).id == citizen.id
     finally:
-        await restarted.close()
+        await restarted.dispose()
 
 
 def test_default_database_url():

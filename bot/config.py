@@ -1,0 +1,151 @@
+"""Settings: the only place that reads os.environ. Read once at start by `egov-bot run`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.knowledge import bundled_knowledge_dir
+from bot.tickets import default_database_url
+
+DEFAULT_HOURS = "Mon-Fri 09:00-18:00"
+DEFAULT_TIMEZONE = "Asia/Almaty"
+_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_HOURS_PART = re.compile(r"^(?P<days>[a-z]{3}(?:-[a-z]{3})?(?:,[a-z]{3}(?:-[a-z]{3})?)*)\s+"
+                         r"(?P<start>\d{1,2}:\d{2})-(?P<end>\d{1,2}:\d{2})$")
+
+
+class ConfigError(Exception):
+    """A missing or malformed setting; the message names it in one line."""
+
+
+@dataclass(frozen=True)
+class LibrarianHours:
+    """When librarians answer: e.g. "Mon-Fri 09:00-18:00; Sat 10:00-14:00" in a time zone."""
+
+    text: str
+    windows: tuple[tuple[int, dt.time, dt.time], ...]  # (weekday, start, end)
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str, zone: str = DEFAULT_TIMEZONE) -> "LibrarianHours":
+        try:
+            tz = ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"LIBRARIAN_TIMEZONE: unknown time zone {zone!r} (e.g. Asia/Almaty)") from None
+        windows = []
+        for part in filter(None, (p.strip() for p in text.split(";"))):
+            match = _HOURS_PART.match(part.lower())
+            if not match:
+                raise ConfigError(f"LIBRARIAN_HOURS: cannot read {part!r} (expected e.g. 'Mon-Fri 09:00-18:00')")
+            try:
+                start = dt.time.fromisoformat(match["start"].zfill(5))
+                end = dt.time.fromisoformat(match["end"].zfill(5))
+            except ValueError:
+                raise ConfigError(f"LIBRARIAN_HOURS: {part!r} has an impossible time") from None
+            if end <= start:
+                raise ConfigError(f"LIBRARIAN_HOURS: in {part!r} the end is not after the start")
+            for span in match["days"].split(","):
+                first, _, last = span.partition("-")
+                if first not in _DAYS or (last and last not in _DAYS):
+                    raise ConfigError(f"LIBRARIAN_HOURS: unknown day in {part!r} (use Mon Tue Wed Thu Fri Sat Sun)")
+                day, stop = _DAYS[first], _DAYS[last or first]
+                while True:
+                    windows.append((day, start, end))
+                    if day == stop:
+                        break
+                    day = (day + 1) % 7
+        if not windows:
+            raise ConfigError("LIBRARIAN_HOURS: empty (expected e.g. 'Mon-Fri 09:00-18:00')")
+        return cls(text, tuple(sorted(windows)), tz)
+
+    def is_open(self, moment: dt.datetime) -> bool:
+        local = moment.astimezone(self.zone)
+        return any(day == local.weekday() and start <= local.time() < end for day, start, end in self.windows)
+
+    def next_opening(self, moment: dt.datetime) -> dt.datetime:
+        """The next time librarians start work after `moment` (in the librarians' time zone)."""
+        local = moment.astimezone(self.zone)
+        for offset in range(0, 8):
+            date = local.date() + dt.timedelta(days=offset)
+            for day, start, _ in self.windows:
+                if day == date.weekday():
+                    candidate = dt.datetime.combine(date, start, self.zone)
+                    if candidate > local:
+                        return candidate
+        return local  # unreachable with at least one window
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str
+    librarian_chat_id: int
+    database_url: str
+    knowledge_dir: Path
+    base_url: str | None
+    editor_ids: frozenset[int]
+    hours: LibrarianHours
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> "Settings":
+        """Settings from the environment, with an optional .env file for what the environment lacks."""
+        values = dict(read_env_file(env_file)) if env_file else {}
+        values.update(environ if environ is not None else os.environ)
+
+        def get(name: str) -> str:
+            return values.get(name, "").strip()
+
+        token = get("TELEGRAM_BOT_TOKEN")
+        if not token:
+            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather in the environment or .env")
+        if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
+            raise ConfigError("TELEGRAM_BOT_TOKEN looks malformed (expected digits, a colon and letters, like 123456:ABC-def)")
+        chat = get("LIBRARIAN_CHAT_ID")
+        if not chat:
+            raise ConfigError("LIBRARIAN_CHAT_ID is not set: the id of the librarians' group (a negative number)")
+        if not re.fullmatch(r"-?\d+", chat):
+            raise ConfigError(f"LIBRARIAN_CHAT_ID must be a number (the group's id), not {chat!r}")
+        knowledge = Path(get("KNOWLEDGE_DIR") or bundled_knowledge_dir()).expanduser()
+        if not knowledge.is_dir():
+            raise ConfigError(f"KNOWLEDGE_DIR: no such directory {knowledge}")
+        base_url = get("TELEGRAM_BASE_URL") or None
+        if base_url and not re.match(r"^https?://", base_url):
+            raise ConfigError(f"TELEGRAM_BASE_URL must start with http:// or https://, not {base_url!r}")
+        editors = set()
+        for item in filter(None, re.split(r"[,\s]+", get("EDITOR_IDS"))):
+            if not re.fullmatch(r"\d+", item):
+                raise ConfigError(f"EDITOR_IDS must be Telegram user ids separated by commas, not {item!r}")
+            editors.add(int(item))
+        hours = LibrarianHours.parse(get("LIBRARIAN_HOURS") or DEFAULT_HOURS, get("LIBRARIAN_TIMEZONE") or DEFAULT_TIMEZONE)
+        return cls(
+            token=token,
+            librarian_chat_id=int(chat),
+            database_url=get("DATABASE_URL") or default_database_url(),
+            knowledge_dir=knowledge,
+            base_url=base_url,
+            editor_ids=frozenset(editors),
+            hours=hours,
+        )
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines of a .env file (comments and blank lines skipped; quotes around values removed)."""
+    if not path.is_file():
+        return {}
+    values = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
