@@ -296,9 +296,100 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
-        raise UsageError("TELEGRAM_BOT_TOKEN is not set: the Telegram bot needs the token from @BotFather")
-    raise UsageError("the Telegram front end is not part of this version yet; use egov-bot console")
+    """The Telegram bot with long polling; settings from the environment and .env."""
+    import logging
+
+    from bot.config import ConfigError, Settings
+    from bot.helpdesk import HelpDesk, Library
+    from bot.telegram_ui.application import build_application, load_access_points
+    from bot.tickets import StoreError, TicketStore
+
+    environ = dict(os.environ)
+    if args.knowledge:
+        environ["KNOWLEDGE_DIR"] = args.knowledge
+    if args.database:
+        environ["DATABASE_URL"] = args.database
+    try:
+        settings = Settings.from_env(environ)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    kb = load(str(settings.knowledge_dir))
+    try:
+        access_points = load_access_points(settings.knowledge_dir)
+    except KnowledgeError as error:
+        raise UsageError(f"the access points do not load: {error}") from None
+    try:
+        store = TicketStore.from_url(settings.database_url)
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    helpdesk = HelpDesk(Library(kb), store, hours=settings.hours)
+    app = build_application(settings, helpdesk, access_points)
+    try:
+        app.run_polling(allowed_updates=["message", "edited_message", "callback_query", "channel_post"])
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Usage figures from the database, and what editors should add next."""
+    from bot.helpdesk import HelpDesk, Library
+    from bot.tickets import StoreError, TicketStore
+
+    kb = load(args.knowledge)
+
+    async def collect():
+        store = TicketStore.from_url(database_url(args.database))
+        try:
+            await store.create_schema()
+            return await HelpDesk(Library(kb), store).stats(args.days)
+        finally:
+            await store.dispose()
+
+    try:
+        stats = asyncio.run(collect())
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    print(f"last {stats.days} days")
+    print(f"questions asked: {stats.questions}")
+    print("answered: {:.0%}  clarified: {:.0%}  escalated: {:.0%}".format(
+        stats.shares["answer"], stats.shares["clarify"], stats.shares["escalate"]))
+    print(f"helpful: {stats.helpful}  not helpful: {stats.not_helpful}")
+    print(f"open tickets: {stats.open_tickets}")
+    wait = "-" if stats.median_first_reply is None else f"{stats.median_first_reply / 60:.0f} min"
+    print(f"median time to the first librarian reply: {wait}")
+    print("most frequent unmatched questions (add these to the knowledge base):")
+    if not stats.unmatched:
+        print("  none")
+    for example, count, others in stats.unmatched:
+        also = f"  (also: {'; '.join(others)})" if others else ""
+        print(f"  {count:4}  {example}{also}")
+    return 0
+
+
+def cmd_drafts(args: argparse.Namespace) -> int:
+    """Librarians' answers saved as drafts, as YAML entries for an editor to review."""
+    from bot.helpdesk import HelpDesk, Library
+    from bot.tickets import StoreError, TicketStore
+
+    kb = load(args.knowledge)
+
+    async def collect() -> str:
+        store = TicketStore.from_url(database_url(args.database))
+        try:
+            await store.create_schema()
+            return await HelpDesk(Library(kb), store).drafts_yaml()
+        finally:
+            await store.dispose()
+
+    try:
+        text = asyncio.run(collect())
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    sys.stdout.write(text or "# no drafts yet\n")
+    return 0
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -339,6 +430,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--json", action="store_true", required=True, help="JSON output (the only format)")
     export.add_argument("--pretty", action="store_true", help="indent the JSON")
     export.set_defaults(handler=cmd_export)
+    drafts = kb.add_parser("drafts", parents=[common], help="print librarians' drafts as YAML entries")
+    drafts.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
+    drafts.set_defaults(handler=cmd_drafts)
+
+    stats = commands.add_parser("stats", parents=[common], help="usage figures and the most frequent unmatched questions")
+    stats.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    stats.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
+    stats.set_defaults(handler=cmd_stats)
 
     for name, handler, text in (
         ("console", cmd_console, "chat with the bot in the terminal"),

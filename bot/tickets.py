@@ -453,6 +453,21 @@ class TicketStore:
                 )
             )
 
+    async def drop_media(self, message_id: int) -> None:
+        """Deliver only the text of a message whose attachment Telegram refuses to copy."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(TicketMessageRow).where(TicketMessageRow.id == message_id).values(media=None))
+
+    async def last_answer(self, ticket_id: int) -> tuple[str, dt.datetime] | None:
+        """Who answered the ticket last, and when."""
+        async with self._sessions.begin() as session:
+            row = (await session.execute(
+                select(TicketMessageRow.author, TicketMessageRow.created_at)
+                .where(TicketMessageRow.ticket_id == ticket_id, TicketMessageRow.direction == "librarian")
+                .order_by(TicketMessageRow.id.desc()).limit(1)
+            )).first()
+            return (row[0], row[1]) if row else None
+
     async def ticket_for_group_message(self, message_id: int) -> Ticket | None:
         """The ticket a message in the librarians' group belongs to (its card or any of its messages)."""
         async with self._sessions.begin() as session:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 UI_LANGUAGES = ("ru", "kk", "en")
+GROUP = "librarians"  # the librarians' group has one catalogue of its own
 _DIR = Path(__file__).resolve().parent
 
 
@@ -19,7 +20,7 @@ def _catalogue(lang: str) -> dict[str, str]:
 
 def text(lang: str, key: str, **values: object) -> str:
     """The text `key` in `lang` (Russian when the language or the key is missing), with values filled in."""
-    lang = lang if lang in UI_LANGUAGES else "ru"
+    lang = lang if lang in UI_LANGUAGES or lang == GROUP else "ru"
     template = _catalogue(lang).get(key)
     if template is None:
         template = _catalogue("ru")[key]

@@ -1,0 +1,121 @@
+"""The composition root: every handler, in order, and the resources the bot opens and closes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
+                          MessageHandler, filters)
+
+from bot import locales, places
+from bot.config import Settings
+from bot.helpdesk import HelpDesk
+from bot.telegram_ui import citizen, librarians, render
+from bot.telegram_ui.context import AppType, BotContext
+from bot.telegram_ui.delivery import deliver_all
+
+log = logging.getLogger(__name__)
+DELIVERY_INTERVAL = 3.0  # seconds between passes of the delivery job
+
+CITIZEN_COMMANDS = [("start", "Начать"), ("menu", "Темы"), ("where", "Ближайшая библиотека"),
+                    ("status", "Мои вопросы"), ("cancel", "Отменить вопрос"), ("lang", "Язык / Тіл / Language"),
+                    ("help", "Помощь")]
+
+
+def api_url(base: str, kind: str = "bot") -> str:
+    """TELEGRAM_BASE_URL may be given with or without the trailing /bot."""
+    base = base.rstrip("/")
+    if base.endswith("/bot"):
+        base = base[: -len("/bot")]
+    return f"{base}/{'file/bot' if kind == 'file' else 'bot'}"
+
+
+async def delivery_job(context: BotContext) -> None:
+    """Deliver whatever is pending; a database or network fault only postpones it to the next pass."""
+    try:
+        async with context.delivery_lock:
+            await deliver_all(context.bot, context.helpdesk, context.settings.librarian_chat_id,
+                              context.settings.hours.zone)
+    except Exception:  # noqa: BLE001 - the job must keep running: everything is still in the database
+        log.warning("delivery pass failed; will retry", exc_info=True)
+
+
+async def librarian_button(update: Update, context: BotContext) -> None:
+    """Card buttons work only inside the librarians' group."""
+    query = update.callback_query
+    message = query.message
+    if message is None or message.chat.id != context.settings.librarian_chat_id:
+        await query.answer(render.t(locales.GROUP, "librarian_only"), show_alert=True)
+        return
+    await librarians.button(update, context)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log every fault with its traceback, and tell the librarians briefly."""
+    log.error("error while handling an update", exc_info=context.error)
+    try:
+        await context.bot.send_message(context.settings.librarian_chat_id,
+                                       render.t(locales.GROUP, "bot_error", error=type(context.error).__name__))
+    except TelegramError:
+        pass
+    if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
+        try:
+            await update.effective_chat.send_message(render.t(locales.GROUP, "error_try_again"))
+        except TelegramError:
+            pass
+
+
+def build_application(settings: Settings, helpdesk: HelpDesk, access_points: list | None = None) -> AppType:
+    builder = ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
+    if settings.base_url:
+        builder = builder.base_url(api_url(settings.base_url)).base_file_url(api_url(settings.base_url, "file"))
+
+    async def post_init(app: Application) -> None:
+        await helpdesk.store.create_schema()
+        try:
+            await app.bot.set_my_commands([BotCommand(name, text) for name, text in CITIZEN_COMMANDS])
+        except TelegramError as error:
+            log.warning("commands not set: %s", error)
+        app.job_queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=0.5, name="delivery")
+
+    async def post_shutdown(app: Application) -> None:
+        await helpdesk.store.dispose()
+
+    app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
+    app.bot_data.update(helpdesk=helpdesk, settings=settings, delivery_lock=asyncio.Lock(),
+                        access_points=access_points or [])
+
+    group = filters.Chat(chat_id=settings.librarian_chat_id)
+    private = filters.ChatType.PRIVATE
+    new = filters.UpdateType.MESSAGE  # edited messages are ignored: the original was already handled
+
+    # 1. The librarians' group, filtered once here. Order matters: commands before replies.
+    app.add_handler(CommandHandler("queue", librarians.queue_command, filters=group & new))
+    app.add_handler(CommandHandler("take", librarians.take_command, filters=group & new))
+    app.add_handler(CommandHandler("close", librarians.close_command, filters=group & new))
+    app.add_handler(MessageHandler(group & new & filters.REPLY & ~filters.COMMAND, librarians.reply))
+    app.add_handler(CallbackQueryHandler(librarian_button, pattern=r"^[tzd]:"))
+
+    # 2. Citizens, in private chats only: updates from other groups and channels match nothing.
+    for name, handler in (("start", citizen.start), ("help", citizen.help_command), ("menu", citizen.menu),
+                          ("lang", citizen.language), ("status", citizen.status), ("cancel", citizen.cancel),
+                          ("where", citizen.where), ("reload", citizen.reload_command)):
+        app.add_handler(CommandHandler(name, handler, filters=private & new))
+    app.add_handler(CommandHandler(["queue", "take", "close"], citizen.librarian_command_elsewhere, filters=private & new))
+    app.add_handler(MessageHandler(private & new & filters.LOCATION, citizen.location))
+    app.add_handler(MessageHandler(private & new & filters.TEXT & ~filters.COMMAND, citizen.question))
+    app.add_handler(MessageHandler(private & new & filters.COMMAND, citizen.unknown_command))
+    app.add_handler(MessageHandler(private & new & ~filters.TEXT & ~filters.StatusUpdate.ALL, citizen.media))
+    app.add_handler(CallbackQueryHandler(citizen.button))
+
+    app.add_error_handler(on_error)
+    return app
+
+
+def load_access_points(knowledge_dir: Path) -> list:
+    path = knowledge_dir / "access_points.yaml"
+    return places.load_access_points(path) if path.is_file() else []

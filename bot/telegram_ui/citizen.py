@@ -1,0 +1,371 @@
+"""Handlers for citizens in private chats: read the update, call the HelpDesk, render, reply."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup,
+                      ReplyKeyboardRemove, ReplyParameters, Update, User)
+from telegram.constants import ParseMode
+
+from bot import locales, places
+from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Reply, SmallTalk
+from bot.telegram_ui import render
+from bot.telegram_ui.context import BotContext
+from bot.telegram_ui.delivery import deliver_all
+from bot.tickets import Citizen
+
+
+def ui_language(user: User | None) -> str:
+    code = (user.language_code or "") if user else ""
+    return "kk" if code.startswith("kk") else "en" if code.startswith("en") else "ru"
+
+
+async def citizen_of(update: Update, context: BotContext) -> Citizen:
+    user = update.effective_user
+    return await context.helpdesk.store.citizen(
+        "telegram", str(update.effective_chat.id), language=ui_language(user),
+        first_name=(user.first_name if user else "") or "",
+    )
+
+
+async def reply_html(message: Message, text: str, markup=None, *, quote: bool = True) -> Message:
+    return await message.reply_text(render.clip(text), parse_mode=ParseMode.HTML, reply_markup=markup,
+                                    disable_web_page_preview=True,
+                                    reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True)
+                                    if quote else None)
+
+
+async def flush_deliveries(context: BotContext) -> None:
+    """Post new cards and messages now rather than on the next tick of the delivery job."""
+    async with context.delivery_lock:
+        await deliver_all(context.bot, context.helpdesk, context.settings.librarian_chat_id, context.settings.hours.zone)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet, say what the bot does, show the menu."""
+    citizen = await citizen_of(update, context)
+    lang = citizen.language
+    text, markup = render.menu(context.helpdesk.library.kb, lang)
+    await update.effective_message.reply_text(
+        render.t(lang, "greeting") + "\n\n" + render.t(lang, "start_menu_hint"), reply_markup=ReplyKeyboardRemove())
+    await reply_html(update.effective_message, text, markup, quote=False)
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List what the bot can do."""
+    citizen = await citizen_of(update, context)
+    await update.effective_message.reply_text(render.t(citizen.language, "help"))
+
+
+async def menu(update: Update, context: BotContext) -> None:
+    """Show the categories."""
+    citizen = await citizen_of(update, context)
+    text, markup = render.menu(context.helpdesk.library.kb, citizen.language)
+    await reply_html(update.effective_message, text, markup, quote=False)
+
+
+async def language(update: Update, context: BotContext) -> None:
+    """Offer the three interface languages."""
+    await update.effective_message.reply_text(render.t("ru", "lang_choose"), reply_markup=render.language_keyboard())
+
+
+async def show_reply(message: Message, reply: Reply, ui_lang: str, context: BotContext) -> None:
+    """Render one HelpDesk result as a reply to the citizen's message."""
+    lang = reply.lang if ui_lang != "en" else "en"
+    if isinstance(reply, Answer):
+        await reply_html(message, render.entry_text(reply.entry, reply.lang), render.answer_keyboard(reply.entry, lang))
+    elif isinstance(reply, Clarify):
+        text, markup = render.clarify(reply.options, lang if lang != "en" else "en")
+        await reply_html(message, text, markup)
+    elif isinstance(reply, Escalated):
+        await message.reply_text(escalated_text(reply, lang, context))
+        await flush_deliveries(context)
+    elif isinstance(reply, FollowUp):
+        await message.reply_text(render.t(lang, "follow_up", number=reply.ticket.id))
+        await flush_deliveries(context)
+    elif isinstance(reply, SmallTalk):
+        key = {"greeting": "greeting_reply", "thanks": "thanks_reply"}.get(reply.kind, "no_words")
+        await message.reply_text(render.t(lang, key))
+
+
+def escalated_text(reply: Escalated, lang: str, context: BotContext) -> str:
+    if reply.opens_at is None:
+        return render.t(lang, "escalated", number=reply.ticket.id)
+    hours = context.settings.hours
+    return render.t(lang, "escalated_off_hours", number=reply.ticket.id, hours=hours.text,
+                    opens=reply.opens_at.strftime("%d.%m %H:%M"))
+
+
+async def question(update: Update, context: BotContext) -> None:
+    """Free text: answer, offer a choice, or pass it to a librarian."""
+    message = update.effective_message
+    citizen = await citizen_of(update, context)
+    reply = await context.helpdesk.ask(citizen, message.text or "")
+    await show_reply(message, reply, citizen.language, context)
+
+
+async def media(update: Update, context: BotContext) -> None:
+    """Photos, documents, voice ...: to the open ticket, or a request to write in words."""
+    message = update.effective_message
+    citizen = await citizen_of(update, context)
+    kind = next((k for k in ("photo", "document", "voice", "video", "audio", "video_note", "sticker", "contact",
+                             "poll", "animation") if getattr(message, k, None)), "file")
+    followup = await context.helpdesk.pass_media(citizen, kind, message.caption or "", message.chat_id, message.message_id)
+    if followup is None:
+        await message.reply_text(render.t(citizen.language, "media_without_ticket"))
+        return
+    await message.reply_text(render.t(citizen.language, "follow_up", number=followup.ticket.id))
+    await flush_deliveries(context)
+
+
+async def status(update: Update, context: BotContext) -> None:
+    """List the citizen's open tickets."""
+    citizen = await citizen_of(update, context)
+    lang = citizen.language
+    tickets = await context.helpdesk.store.open_tickets_of(citizen.id)
+    if not tickets:
+        await update.effective_message.reply_text(render.t(lang, "status_none"))
+        return
+    lines = [render.t(lang, "status_list")] + [
+        render.t(lang, "status_item", number=t.id, question=render.clip(t.question, 80),
+                 state=render.t(lang, "state_taken" if t.status == "taken" else "state_open"))
+        for t in tickets
+    ]
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    """Withdraw an open ticket: /cancel N, or buttons to choose."""
+    citizen = await citizen_of(update, context)
+    lang = citizen.language
+    args = context.args or []
+    if args:
+        number = args[0].lstrip("#")
+        ticket = await context.helpdesk.withdraw(citizen, int(number)) if number.isdigit() else None
+        key = "cancel_done" if ticket else "cancel_missing"
+        await update.effective_message.reply_text(render.t(lang, key, number=number))
+        if ticket:
+            await refresh(context, ticket.id)
+        return
+    tickets = await context.helpdesk.store.open_tickets_of(citizen.id)
+    if not tickets:
+        await update.effective_message.reply_text(render.t(lang, "status_none"))
+        return
+    rows = [[InlineKeyboardButton(render.t(lang, "button_cancel_ticket", number=t.id), callback_data=f"w:{t.id}")]
+            for t in tickets]
+    await update.effective_message.reply_text(render.t(lang, "cancel_choose"), reply_markup=InlineKeyboardMarkup(rows))
+
+
+async def refresh(context: BotContext, ticket_id: int) -> None:
+    from bot.telegram_ui.delivery import refresh_card
+
+    ticket = await context.helpdesk.store.ticket(ticket_id)
+    if ticket:
+        await refresh_card(context.bot, context.helpdesk, context.settings.librarian_chat_id, ticket,
+                           context.settings.hours.zone)
+
+
+async def where(update: Update, context: BotContext) -> None:
+    """Nearest library access points: by a town typed after /where, or ask for the location."""
+    citizen = await citizen_of(update, context)
+    lang = citizen.language
+    points = context.application.bot_data.get("access_points", [])
+    town = " ".join(context.args or []).strip()
+    if not town:
+        keyboard = ReplyKeyboardMarkup([[KeyboardButton(render.t(lang, "where_button_location"), request_location=True)]],
+                                       resize_keyboard=True, one_time_keyboard=True)
+        await update.effective_message.reply_text(render.t(lang, "where_prompt"), reply_markup=keyboard)
+        return
+    found = places.find_town(points, town)
+    await send_places(update.effective_message, [(p, None) for p in found], lang, "where_found")
+
+
+async def location(update: Update, context: BotContext) -> None:
+    """A shared location: the nearest library access points."""
+    citizen = await citizen_of(update, context)
+    where_ = update.effective_message.location
+    points = context.application.bot_data.get("access_points", [])
+    nearby = places.nearest(points, where_.latitude, where_.longitude, limit=3)
+    await send_places(update.effective_message, [(n.point, n.distance_km) for n in nearby], citizen.language, "where_nearest")
+
+
+async def send_places(message: Message, found: list, lang: str, header: str) -> None:
+    if not found:
+        await message.reply_text(render.t(lang, "where_none"), reply_markup=ReplyKeyboardRemove())
+        return
+    content = render.content_lang(lang)
+    blocks = [escape(render.t(lang, header))]
+    for point, distance in found:
+        distance_text = render.t(lang, "where_distance", km=round(distance)) if distance is not None else ""
+        lines = [render.t(lang, "where_item", name=point.name.get(content, point.name.get("ru", "")),
+                          town=point.town.get(content, point.town.get("ru", "")), distance=distance_text)]
+        if point.address:
+            lines.append(render.t(lang, "where_address", address=point.address.get(content) or point.address.get("ru", "")))
+        if point.phone:
+            lines.append(render.t(lang, "where_phone", phone=point.phone))
+        if point.hours:
+            lines.append(render.t(lang, "where_hours", hours=point.hours.get(content) or point.hours.get("ru", "")))
+        if not point.confirmed:
+            lines.append(render.t(lang, "where_unconfirmed"))
+        block = escape("\n".join(lines))
+        if point.website:
+            block += f'\n<a href="{escape(point.website, quote=True)}">{escape(point.website)}</a>'
+        blocks.append(block)
+    await message.reply_text(render.clip("\n\n".join(blocks)), parse_mode=ParseMode.HTML,
+                             disable_web_page_preview=True, reply_markup=ReplyKeyboardRemove())
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not know."""
+    citizen = await citizen_of(update, context)
+    await update.effective_message.reply_text(render.t(citizen.language, "unknown_command"))
+
+
+async def librarian_command_elsewhere(update: Update, context: BotContext) -> None:
+    """/queue, /take, /close outside the librarians' group: say where they work."""
+    citizen = await citizen_of(update, context)
+    await update.effective_message.reply_text(render.t(citizen.language, "librarian_only"))
+
+
+async def reload_command(update: Update, context: BotContext) -> None:
+    """Editors: reload the knowledge base; on errors keep the last good one."""
+    user = update.effective_user
+    lang = ui_language(user)
+    if user is None or user.id not in context.settings.editor_ids:
+        await update.effective_message.reply_text(render.t(lang, "editors_only"))
+        return
+    problems = context.helpdesk.reload(context.settings.knowledge_dir)
+    if problems:
+        errors = "\n".join(str(p) for p in problems[:15])
+        await update.effective_message.reply_text(render.clip(render.t(lang, "reload_failed", errors=errors)))
+    else:
+        await update.effective_message.reply_text(render.t(lang, "reload_ok", entries=len(context.helpdesk.library.kb.entries)))
+
+
+# --- buttons -----------------------------------------------------------------------------------------
+
+
+def _question_of(message: Message | None) -> str:
+    """The citizen's question a bot message answered (the bot replies to it), if Telegram kept it."""
+    original = message.reply_to_message if message else None
+    return (original.text or original.caption or "") if original else ""
+
+
+async def button(update: Update, context: BotContext) -> None:
+    """Every citizen button: menu, clarify, feedback, steps, ask a librarian, language, rating, cancel."""
+    query = update.callback_query
+    citizen = await citizen_of(update, context)
+    lang = citizen.language
+    helpdesk = context.helpdesk
+    kind, _, rest = (query.data or "").partition(":")
+    message = query.message if isinstance(query.message, Message) else None
+    if kind == "m":
+        await _menu_button(query, rest, lang, context)
+    elif kind == "c":
+        await query.answer()
+        if rest == "-":
+            question_text = _question_of(message) or "—"
+            decision = helpdesk.library.matcher.match(question_text)
+            reply = await helpdesk.escalate(citizen, question_text, decision.lang if question_text != "—" else lang,
+                                            kind="declined", candidates=_scores(decision))
+            await message.reply_text(escalated_text(reply, lang, context))
+            await flush_deliveries(context)
+        else:
+            entry = helpdesk.entry(rest)
+            if entry is None:
+                await message.reply_text(render.t(lang, "stale_button"))
+                return
+            answer_lang = helpdesk.library.matcher.match(_question_of(message)).lang if _question_of(message) else render.content_lang(lang)
+            await reply_html(message, render.entry_text(entry, answer_lang), render.answer_keyboard(entry, lang), quote=False)
+    elif kind == "f":
+        helpful, _, entry_id = rest.partition(":")
+        if helpdesk.entry(entry_id) is None:
+            await query.answer(render.t(lang, "stale_button"), show_alert=True)
+            return
+        await helpdesk.feedback(citizen, entry_id, helpful == "y")
+        await query.answer(render.t(lang, "feedback_thanks"))
+        if message:
+            await message.edit_reply_markup(None)
+            if helpful != "y":
+                await message.reply_text(render.t(lang, "not_helpful_offer"),
+                                         reply_markup=render.ask_librarian_keyboard(entry_id, lang),
+                                         reply_parameters=ReplyParameters(message.message_id))
+    elif kind == "a":
+        await query.answer()
+        original = message.reply_to_message if message else None
+        question_text = _question_of(original) or _question_of(message) or (helpdesk.entry(rest).title["ru"] if helpdesk.entry(rest) else "—")
+        reply = await helpdesk.escalate(citizen, question_text, render.content_lang(lang), kind="not-helpful", entry_id=rest)
+        if message:
+            await message.edit_reply_markup(None)
+        await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
+        await flush_deliveries(context)
+    elif kind in ("s", "x"):
+        entry_id, _, number = rest.rpartition(":")
+        entry = helpdesk.entry(entry_id)
+        if entry is None or not entry.steps or not number.isdigit():
+            await query.answer(render.t(lang, "stale_button"), show_alert=True)
+            return
+        await query.answer()
+        if kind == "s":
+            text, markup = render.step(entry, int(number), lang)
+            on_step = message is not None and message.reply_markup is not None and any(
+                (b.callback_data or "").startswith("x:") for row in message.reply_markup.inline_keyboard for b in row)
+            if on_step:
+                await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            else:
+                await context.bot.send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        else:
+            step_text = entry.steps[render.content_lang(lang)][max(0, min(int(number), len(entry.steps["ru"])) - 1)]
+            reply = await helpdesk.escalate(citizen, f"{entry.title[render.content_lang(lang)]}: {step_text}",
+                                            render.content_lang(lang), kind="stuck", entry_id=entry.id, step=int(number))
+            await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
+            await flush_deliveries(context)
+    elif kind == "l":
+        if rest not in locales.UI_LANGUAGES:
+            await query.answer()
+            return
+        await helpdesk.store.set_language(citizen.id, rest)
+        await query.answer(render.t(rest, "lang_set"))
+        text, markup = render.menu(helpdesk.library.kb, rest)
+        await context.bot.send_message(query.from_user.id, render.t(rest, "lang_set") + "\n" + render.t(rest, "start_menu_hint"))
+        await context.bot.send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    elif kind == "r":
+        ticket_id, _, rating = rest.partition(":")
+        ok = ticket_id.isdigit() and rating.isdigit() and await helpdesk.rate(citizen, int(ticket_id), int(rating))
+        await query.answer(render.t(lang, "rating_thanks" if ok else "stale_button"))
+        if ok and message:
+            await message.edit_reply_markup(None)
+    elif kind == "w":
+        ticket = await helpdesk.withdraw(citizen, int(rest)) if rest.isdigit() else None
+        await query.answer(render.t(lang, "cancel_done" if ticket else "cancel_missing", number=rest), show_alert=True)
+        if ticket:
+            if message:
+                await message.edit_reply_markup(None)
+            await refresh(context, ticket.id)
+    else:
+        await query.answer(render.t(lang, "stale_button"), show_alert=True)
+
+
+async def _menu_button(query, rest: str, lang: str, context: BotContext) -> None:
+    kb = context.helpdesk.library.kb
+    what, _, value = rest.partition(":")
+    await query.answer()
+    if rest == "root":
+        text, markup = render.menu(kb, lang)
+    elif what == "c" and kb.category(value):
+        text, markup = render.category(kb, kb.category(value), lang)
+    elif what == "e" and kb.entry(value):
+        entry = kb.entry(value)
+        await query.message.reply_text(render.entry_text(entry, lang), parse_mode=ParseMode.HTML,
+                                       disable_web_page_preview=True,
+                                       reply_markup=render.entry_from_menu_keyboard(entry, lang))
+        return
+    else:
+        await query.message.reply_text(render.t(lang, "stale_button"))
+        return
+    await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _scores(decision) -> list[dict]:
+    return [{"id": c.id, "score": round(c.score, 3)} for c in decision.candidates]

@@ -1,0 +1,143 @@
+"""Delivery: cards to the librarians' group, messages both ways, notices to citizens.
+
+Everything to deliver is in the database first; this job sends it and marks it delivered. Network
+errors, HTTP 5xx and 429 (after retry_after) are retried with backoff; 403 means the citizen blocked the
+bot: the ticket is marked and the librarians are told. Nothing a librarian writes is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from telegram import Bot, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.helpdesk import HelpDesk
+from bot import locales
+from bot.telegram_ui import render
+from bot.tickets import Ticket, TicketMessage
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 300.0
+
+
+def backoff(attempts: int) -> float:
+    return min(MAX_BACKOFF, 2.0 ** min(attempts, 10))
+
+
+async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) -> int:
+    """One pass over everything pending; returns how many deliveries succeeded."""
+    done = 0
+    for ticket in await helpdesk.store.cards_to_post():
+        citizen = await helpdesk.store.citizen_by_id(ticket.citizen_id)
+        try:
+            sent = await bot.send_message(
+                group_id, render.card(ticket, citizen.first_name if citizen else "", helpdesk.library.kb, zone),
+                parse_mode=ParseMode.HTML, reply_markup=render.card_keyboard(ticket),
+            )
+        except (RetryAfter, NetworkError) as error:
+            log.warning("card for ticket #%s not posted yet: %s", ticket.id, error)
+            return done  # the group is unreachable now: try everything again on the next pass
+        await helpdesk.store.set_card(ticket.id, sent.message_id)
+        done += 1
+    for message in await helpdesk.store.pending_messages():
+        ticket = await helpdesk.store.ticket(message.ticket_id)
+        if ticket is None:
+            continue
+        citizen = await helpdesk.store.citizen_by_id(ticket.citizen_id)
+        if citizen is None:
+            continue
+        if message.direction == "citizen" and ticket.card_message_id is None:
+            continue  # its card comes first
+        try:
+            if message.direction == "librarian":
+                await _to_citizen(bot, int(citizen.external_id), ticket, message, citizen.language)
+                await helpdesk.store.mark_delivered(message.id)
+                await _refresh_card(bot, helpdesk, group_id, ticket, zone, answered=(message.author, message.created_at))
+            else:
+                sent = await _to_group(bot, group_id, ticket, message, citizen.first_name)
+                await helpdesk.store.mark_delivered(message.id, sent.message_id)
+            done += 1
+        except RetryAfter as error:
+            delay = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") else float(error.retry_after)
+            await helpdesk.store.retry_later(message.id, delay)
+        except Forbidden:
+            if message.direction == "librarian":
+                for blocked in await helpdesk.store.mark_blocked(citizen.id):
+                    await _tell_group(bot, group_id, render.t(locales.GROUP, "group_blocked", number=blocked.id))
+                    await _refresh_card(bot, helpdesk, group_id, blocked, zone)
+            else:
+                await helpdesk.store.retry_later(message.id, backoff(message.attempts))
+        except BadRequest as error:
+            # A message Telegram will never accept as it is (the original was deleted, ...): send the text.
+            log.warning("message %s refused by Telegram: %s", message.id, error)
+            await helpdesk.store.retry_later(message.id, backoff(message.attempts))
+            if message.media and message.attempts >= 2:
+                await helpdesk.store.drop_media(message.id)
+        except (NetworkError, TelegramError) as error:
+            log.warning("message %s not delivered yet: %s", message.id, error)
+            await helpdesk.store.retry_later(message.id, backoff(message.attempts))
+    for ticket in await helpdesk.store.notices_to_send():
+        citizen = await helpdesk.store.citizen_by_id(ticket.citizen_id)
+        try:
+            if citizen is not None and not citizen.blocked:
+                await bot.send_message(int(citizen.external_id), render.t(citizen.language, "ticket_closed", number=ticket.id),
+                                       reply_markup=render.rating_keyboard(ticket.id))
+            await helpdesk.store.clear_notice(ticket.id)
+        except Forbidden:
+            await helpdesk.store.clear_notice(ticket.id)
+        except (RetryAfter, NetworkError):
+            break
+    return done
+
+
+async def _to_citizen(bot: Bot, chat_id: int, ticket: Ticket, message: TicketMessage, lang: str) -> None:
+    header = render.t(lang, "librarian_answer", number=ticket.id, text=message.text or "")
+    await bot.send_message(chat_id, render.clip(escape(header)), parse_mode=ParseMode.HTML)
+    if message.media and message.source_chat_id and message.source_message_id:
+        await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id)
+
+
+async def _to_group(bot: Bot, group_id: int, ticket: Ticket, message: TicketMessage, name: str) -> Message:
+    reply = ReplyParameters(ticket.card_message_id, allow_sending_without_reply=True) if ticket.card_message_id else None
+    if message.media and message.source_chat_id and message.source_message_id:
+        caption = render.t(locales.GROUP, "group_citizen_media", number=ticket.id, name=name or "—", media=message.media)
+        if message.text:
+            caption += "\n" + message.text
+        copied = await bot.copy_message(group_id, message.source_chat_id, message.source_message_id,
+                                        caption=render.clip(caption, 1000), reply_parameters=reply)
+        return Message(copied.message_id, date=None, chat=None) if not isinstance(copied, Message) else copied
+    text = render.t(locales.GROUP, "group_citizen_message", number=ticket.id, name=name or "—", text=message.text)
+    return await bot.send_message(group_id, render.clip(escape(text)), parse_mode=ParseMode.HTML, reply_parameters=reply)
+
+
+async def _tell_group(bot: Bot, group_id: int, text: str) -> None:
+    try:
+        await bot.send_message(group_id, text)
+    except TelegramError as error:
+        log.warning("could not tell the librarians: %s", error)
+
+
+async def _refresh_card(bot: Bot, helpdesk: HelpDesk, group_id: int, ticket: Ticket, zone=None, *,
+                        answered: tuple | None = None) -> None:
+    """Show the ticket's current state on its card (best effort: the database is the record)."""
+    if ticket.card_message_id is None:
+        return
+    fresh = await helpdesk.store.ticket(ticket.id) or ticket
+    citizen = await helpdesk.store.citizen_by_id(fresh.citizen_id)
+    if answered is None:
+        answered = await helpdesk.store.last_answer(fresh.id)
+    try:
+        await bot.edit_message_text(
+            render.card(fresh, citizen.first_name if citizen else "", helpdesk.library.kb, zone, answered=answered),
+            chat_id=group_id, message_id=fresh.card_message_id, parse_mode=ParseMode.HTML,
+            reply_markup=render.card_keyboard(fresh, answered=answered is not None),
+        )
+    except TelegramError as error:
+        if "not modified" not in str(error).lower():
+            log.info("card of ticket #%s not updated: %s", fresh.id, error)
+
+
+refresh_card = _refresh_card

@@ -1,0 +1,133 @@
+"""Handlers for the librarians' group (LIBRARIAN_CHAT_ID): cards, replies, Take / Close, the queue.
+
+The group is filtered once, in application.py: these handlers only ever see updates from it.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot import locales
+from bot.telegram_ui import render
+from bot.telegram_ui.citizen import flush_deliveries
+from bot.telegram_ui.context import BotContext
+from bot.telegram_ui.delivery import refresh_card
+from bot.tickets import utcnow
+
+
+def librarian_name(update: Update) -> str:
+    user = update.effective_user
+    if user is None:
+        return "—"
+    return user.full_name or user.username or str(user.id)
+
+
+async def _refresh(context: BotContext, ticket_id: int) -> None:
+    ticket = await context.helpdesk.store.ticket(ticket_id)
+    if ticket:
+        await refresh_card(context.bot, context.helpdesk, context.settings.librarian_chat_id, ticket,
+                           context.settings.hours.zone)
+
+
+async def reply(update: Update, context: BotContext) -> None:
+    """A reply to a ticket's card or message: store it, deliver it to the citizen."""
+    message = update.effective_message
+    target = message.reply_to_message
+    if target is None:
+        return
+    media = next((k for k in ("photo", "document", "voice", "video", "audio", "animation") if getattr(message, k, None)), None)
+    text = message.text or message.caption or ""
+    result = await context.helpdesk.reply(
+        target.message_id, text, librarian_name(update), message.message_id, media=media,
+        source_chat_id=message.chat_id if media else None, source_message_id=message.message_id if media else None,
+    )
+    if result is None:
+        if target.from_user and target.from_user.id == context.bot.id:
+            await message.reply_text(render.t(locales.GROUP, "reply_not_ticket"))
+        return
+    ticket, _ = result
+    if ticket.status == "open":
+        await context.helpdesk.take(ticket.id, update.effective_user.id, librarian_name(update))
+    await flush_deliveries(context)
+
+
+async def _take(update: Update, context: BotContext, ticket_id: int) -> tuple[str, bool]:
+    """Take the ticket; the text to show and whether this librarian has it now."""
+    result = await context.helpdesk.take(ticket_id, update.effective_user.id, librarian_name(update))
+    if result.ticket is None:
+        return render.t(locales.GROUP, "ticket_missing", number=ticket_id), False
+    if result.taken:
+        await _refresh(context, ticket_id)
+        return render.t(locales.GROUP, "take_ok", number=ticket_id), True
+    if result.ticket.status == "taken":
+        return render.t(locales.GROUP, "take_taken", number=ticket_id, librarian=result.ticket.taken_by), False
+    return render.t(locales.GROUP, "take_closed", number=ticket_id), False
+
+
+async def _close(update: Update, context: BotContext, ticket_id: int) -> str:
+    ticket = await context.helpdesk.close(ticket_id, librarian_name(update))
+    if ticket is None:
+        return render.t(locales.GROUP, "close_missing", number=ticket_id)
+    await _refresh(context, ticket_id)
+    await flush_deliveries(context)
+    return render.t(locales.GROUP, "close_ok", number=ticket_id)
+
+
+def _number(context: BotContext) -> int | None:
+    args = context.args or []
+    value = args[0].lstrip("#") if args else ""
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+async def take_command(update: Update, context: BotContext) -> None:
+    """/take N"""
+    number = _number(context)
+    text = render.t(locales.GROUP, "usage_take") if number is None else (await _take(update, context, number))[0]
+    await update.effective_message.reply_text(text)
+
+
+async def close_command(update: Update, context: BotContext) -> None:
+    """/close N"""
+    number = _number(context)
+    text = render.t(locales.GROUP, "usage_close") if number is None else await _close(update, context, number)
+    await update.effective_message.reply_text(text)
+
+
+async def queue_command(update: Update, context: BotContext) -> None:
+    """/queue: open tickets, oldest first, with age and who took each."""
+    tickets = await context.helpdesk.queue()
+    if not tickets:
+        await update.effective_message.reply_text(render.t(locales.GROUP, "queue_empty"))
+        return
+    now = utcnow()
+    lines = [render.t(locales.GROUP, "queue_title")]
+    for ticket in tickets[:50]:
+        state = (render.t(locales.GROUP, "queue_state_taken", librarian=ticket.taken_by) if ticket.status == "taken"
+                 else render.t(locales.GROUP, "queue_state_open"))
+        lines.append(render.t(locales.GROUP, "queue_item", number=ticket.id, age=render.age(ticket.created_at, now), state=state,
+                              question=render.clip(ticket.question, 80)))
+    await update.effective_message.reply_text(render.clip(escape("\n".join(lines))), parse_mode=ParseMode.HTML)
+
+
+async def button(update: Update, context: BotContext) -> None:
+    """Take, Close and "Add to knowledge base" on a card."""
+    query = update.callback_query
+    kind, _, value = (query.data or "").partition(":")
+    if not value.isdigit():
+        await query.answer(render.t(locales.GROUP, "stale_button"), show_alert=True)
+        return
+    ticket_id = int(value)
+    alert = False
+    if kind == "t":
+        text, taken = await _take(update, context, ticket_id)
+        alert = not taken  # somebody else was quicker: say who, clearly
+    elif kind == "z":
+        text = await _close(update, context, ticket_id)
+    else:
+        draft = await context.helpdesk.draft(ticket_id, librarian_name(update))
+        text = render.t(locales.GROUP, "draft_ok" if draft else "draft_missing", number=ticket_id)
+    await query.answer(text, show_alert=alert)
+

@@ -1,0 +1,165 @@
+"""Results of the core -> Telegram text (HTML) and keyboards. All wording comes from bot.locales."""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import locales
+from bot.knowledge import Category, Entry, KnowledgeBase
+from bot.tickets import Ticket
+
+MAX_TEXT = 4000  # Telegram's limit is 4096 characters
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    return locales.text(lang, key, **values)
+
+
+def content_lang(ui_lang: str) -> str:
+    """Knowledge-base text exists in ru and kk; English readers get Russian."""
+    return ui_lang if ui_lang in ("ru", "kk") else "ru"
+
+
+def clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def entry_text(entry: Entry, lang: str) -> str:
+    lang = content_lang(lang)
+    lines = [f"<b>{escape(entry.title[lang])}</b>", "", escape(entry.answer[lang])]
+    if entry.links:
+        lines.append("")
+        lines += [f'<a href="{escape(link.url, quote=True)}">{escape(link.title.get(lang, link.url))}</a>'
+                  for link in entry.links]
+    return clip("\n".join(lines))
+
+
+def answer_keyboard(entry: Entry, ui_lang: str) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(t(ui_lang, "button_helpful"), callback_data=f"f:y:{entry.id}"),
+             InlineKeyboardButton(t(ui_lang, "button_not_helpful"), callback_data=f"f:n:{entry.id}")]]
+    if entry.steps:
+        rows.append([InlineKeyboardButton(t(ui_lang, "button_steps"), callback_data=f"s:{entry.id}:1")])
+    return InlineKeyboardMarkup(rows)
+
+
+def ask_librarian_keyboard(entry_id: str, ui_lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(ui_lang, "button_ask_librarian"), callback_data=f"a:{entry_id}")]])
+
+
+def clarify(options: tuple[Entry, ...], ui_lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    lang = content_lang(ui_lang)
+    rows = [[InlineKeyboardButton(clip(e.title[lang], 60), callback_data=f"c:{e.id}")] for e in options]
+    rows.append([InlineKeyboardButton(t(ui_lang, "clarify_none"), callback_data="c:-")])
+    return escape(t(ui_lang, "clarify_prompt")), InlineKeyboardMarkup(rows)
+
+
+def step(entry: Entry, number: int, ui_lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    lang = content_lang(ui_lang)
+    steps = entry.steps[lang]
+    number = max(1, min(number, len(steps)))
+    text = t(ui_lang, "step_header", title=entry.title[lang], number=number, total=len(steps))
+    body = escape(text) + "\n" + escape(steps[number - 1])
+    if number == len(steps):
+        body += "\n\n" + escape(t(ui_lang, "steps_done"))
+    nav = []
+    if number > 1:
+        nav.append(InlineKeyboardButton(t(ui_lang, "button_prev"), callback_data=f"s:{entry.id}:{number - 1}"))
+    if number < len(steps):
+        nav.append(InlineKeyboardButton(t(ui_lang, "button_next"), callback_data=f"s:{entry.id}:{number + 1}"))
+    rows = [nav] if nav else []
+    rows.append([InlineKeyboardButton(t(ui_lang, "button_stuck"), callback_data=f"x:{entry.id}:{number}")])
+    return body, InlineKeyboardMarkup(rows)
+
+
+def menu(kb: KnowledgeBase, ui_lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    lang = content_lang(ui_lang)
+    rows = [[InlineKeyboardButton(c.title[lang], callback_data=f"m:c:{c.id}")] for c in kb.categories
+            if kb.entries_in(c.id)]
+    return escape(t(ui_lang, "menu_title")), InlineKeyboardMarkup(rows)
+
+
+def category(kb: KnowledgeBase, cat: Category, ui_lang: str) -> tuple[str, InlineKeyboardMarkup]:
+    lang = content_lang(ui_lang)
+    rows = [[InlineKeyboardButton(clip(e.title[lang], 60), callback_data=f"m:e:{e.id}")] for e in kb.entries_in(cat.id)]
+    rows.append([InlineKeyboardButton(t(ui_lang, "button_back"), callback_data="m:root")])
+    return escape(t(ui_lang, "menu_category", title=cat.title[lang])), InlineKeyboardMarkup(rows)
+
+
+def entry_from_menu_keyboard(entry: Entry, ui_lang: str) -> InlineKeyboardMarkup:
+    rows = list(answer_keyboard(entry, ui_lang).inline_keyboard)
+    rows.append([InlineKeyboardButton(t(ui_lang, "button_back"), callback_data=f"m:c:{entry.category}"),
+                 InlineKeyboardButton(t(ui_lang, "button_menu"), callback_data="m:root")])
+    return InlineKeyboardMarkup(rows)
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Русский", callback_data="l:ru"),
+                                  InlineKeyboardButton("Қазақша", callback_data="l:kk"),
+                                  InlineKeyboardButton("English", callback_data="l:en")]])
+
+
+def rating_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=f"r:{ticket_id}:{n}") for n in range(1, 6)]])
+
+
+def local_time(moment: dt.datetime, zone) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(zone).strftime("%d.%m %H:%M") if zone else moment.strftime("%d.%m %H:%M UTC")
+
+
+# --- the librarians' group (Russian) ---------------------------------------------------------------
+
+
+def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answered: tuple[str, dt.datetime] | None = None) -> str:
+    """The ticket's card: who asks, what, what the matcher considered; its state. Never a phone number."""
+    lines = [escape(t(locales.GROUP, "card", number=ticket.id, lang=ticket.lang, name=first_name or "—",
+                      when=local_time(ticket.created_at, zone), question=clip(ticket.question, 1500)))]
+
+    def title(entry_id: str | None) -> str:
+        entry = kb.entry(entry_id) if entry_id else None
+        return entry.title["ru"] if entry else (entry_id or "—")
+
+    candidates = ", ".join(title(c.get("id")) for c in ticket.candidates[:3])
+    if ticket.kind == "not-helpful":
+        lines.append(escape(t(locales.GROUP, "card_not_helpful", entry=title(ticket.entry_id))))
+    elif ticket.kind == "stuck":
+        lines.append(escape(t(locales.GROUP, "card_stuck", step=ticket.step, entry=title(ticket.entry_id))))
+    elif ticket.kind == "declined" and candidates:
+        lines.append(escape(t(locales.GROUP, "card_declined", candidates=candidates)))
+    elif candidates:
+        lines.append(escape(t(locales.GROUP, "card_candidates", candidates=candidates)))
+    if ticket.status == "taken" and ticket.taken_by:
+        lines.append(escape(t(locales.GROUP, "card_taken", librarian=ticket.taken_by)))
+    if answered:
+        lines.append(escape(t(locales.GROUP, "card_answered", librarian=answered[0], when=local_time(answered[1], zone))))
+    if ticket.status == "closed" and ticket.closed_at:
+        lines.append(escape(t(locales.GROUP, "card_closed", librarian=ticket.taken_by or "—", when=local_time(ticket.closed_at, zone))))
+    if ticket.status == "withdrawn":
+        lines.append(escape(t(locales.GROUP, "card_withdrawn")))
+    if ticket.citizen_blocked:
+        lines.append(escape(t(locales.GROUP, "card_blocked")))
+    return clip("\n".join(lines))
+
+
+def card_keyboard(ticket: Ticket, answered: bool = False) -> InlineKeyboardMarkup | None:
+    row = []
+    if ticket.status == "open":
+        row.append(InlineKeyboardButton(t(locales.GROUP, "button_take"), callback_data=f"t:{ticket.id}"))
+    if ticket.is_open:
+        row.append(InlineKeyboardButton(t(locales.GROUP, "button_close"), callback_data=f"z:{ticket.id}"))
+    if answered:
+        row.append(InlineKeyboardButton(t(locales.GROUP, "button_draft"), callback_data=f"d:{ticket.id}"))
+    return InlineKeyboardMarkup([row]) if row else None
+
+
+def age(created_at: dt.datetime, now: dt.datetime) -> str:
+    minutes = int((now - created_at).total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} мин"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} ч {minutes % 60} мин"
+    return f"{minutes // 1440} дн"
