@@ -8,6 +8,7 @@ from pathlib import Path
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
+from telegram.request import BaseRequest
 from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
                           MessageHandler, filters)
 
@@ -69,8 +70,12 @@ async def on_error(update: object, context: BotContext) -> None:
             pass
 
 
-def build_application(settings: Settings, helpdesk: HelpDesk, access_points: list | None = None) -> AppType:
+def build_application(settings: Settings, helpdesk: HelpDesk, access_points: list | None = None, *,
+                      request: BaseRequest | None = None, updates_request: BaseRequest | None = None) -> AppType:
+    """The bot with every handler. `request` objects are the transport seam: tests pass recording ones."""
     builder = ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(updates_request or request)
     if settings.base_url:
         builder = builder.base_url(api_url(settings.base_url)).base_file_url(api_url(settings.base_url, "file"))
 
