@@ -304,6 +304,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.telegram_ui.application import build_application, load_access_points
     from bot.tickets import StoreError, TicketStore
 
+    # Opt in to PTB's timedelta durations: no deprecation warning on every 429 from Telegram.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     environ = dict(os.environ)
     if args.knowledge:
         environ["KNOWLEDGE_DIR"] = args.knowledge

@@ -18,7 +18,7 @@ def _catalogue(lang: str) -> dict[str, str]:
         return yaml.safe_load(handle)
 
 
-def text(lang: str, key: str, **values: object) -> str:
+def text(lang: str, key: str, /, **values: object) -> str:
     """The text `key` in `lang` (Russian when the language or the key is missing), with values filled in."""
     lang = lang if lang in UI_LANGUAGES or lang == GROUP else "ru"
     template = _catalogue(lang).get(key)

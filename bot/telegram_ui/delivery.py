@@ -7,7 +7,9 @@ bot: the ticket is marked and the librarians are told. Nothing a librarian write
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import warnings
 from html import escape
 
 from telegram import Bot, Message, ReplyParameters
@@ -21,6 +23,14 @@ from bot.tickets import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """Telegram's retry_after, as seconds (PTB 22 gives an int or a timedelta, with a deprecation warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def backoff(attempts: int) -> float:
@@ -61,8 +71,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
                 await helpdesk.store.mark_delivered(message.id, sent.message_id)
             done += 1
         except RetryAfter as error:
-            delay = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") else float(error.retry_after)
-            await helpdesk.store.retry_later(message.id, delay)
+            await helpdesk.store.retry_later(message.id, retry_seconds(error))
         except Forbidden:
             if message.direction == "librarian":
                 for blocked in await helpdesk.store.mark_blocked(citizen.id):

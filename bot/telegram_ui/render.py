@@ -14,7 +14,7 @@ from bot.tickets import Ticket
 MAX_TEXT = 4000  # Telegram's limit is 4096 characters
 
 
-def t(lang: str, key: str, **values: object) -> str:
+def t(lang: str, key: str, /, **values: object) -> str:
     return locales.text(lang, key, **values)
 
 

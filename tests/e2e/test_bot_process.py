@@ -1,0 +1,202 @@
+"""The real `egov-bot run` process against the Bot API emulator: citizens and librarians end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from .emulator import BotApiEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUP_ID = -1001234
+
+
+class BotProcess:
+    """`python -m bot run` with its settings in the environment, started and killed by the test."""
+
+    def __init__(self, emulator: BotApiEmulator, tmp_path: Path) -> None:
+        self.emulator = emulator
+        self.database = tmp_path / "bot.sqlite3"
+        self.log = tmp_path / "bot.log"
+        self.cwd = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "LIBRARIAN_", "DATABASE_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN=self.emulator.token,
+            TELEGRAM_BASE_URL=self.emulator.base_url,
+            LIBRARIAN_CHAT_ID=str(GROUP_ID),
+            LIBRARIAN_HOURS="Mon-Sun 00:00-23:59",
+            DATABASE_URL=f"sqlite+aiosqlite:///{self.database}",
+            EDITOR_IDS="7001",
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    async def start(self) -> None:
+        polls = len(self.emulator.calls_to("getUpdates"))
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=self.cwd,
+                                            env=self.environment(), stdout=log, stderr=subprocess.STDOUT)
+        for _ in range(300):
+            if len(self.emulator.calls_to("getUpdates")) > polls:
+                return
+            if self.process.poll() is not None:
+                raise AssertionError(f"the bot exited with {self.process.returncode}:\n{self.log.read_text()}")
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the bot never polled for updates:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        """kill -9: no chance to clean up."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def rows(self, query: str) -> list[tuple]:
+        with closing(sqlite3.connect(self.database)) as connection:
+            return connection.execute(query).fetchall()
+
+
+@pytest.fixture
+async def world(emulator: BotApiEmulator, tmp_path: Path):
+    citizen = emulator.private_chat(5001, "Айгуль")
+    group = emulator.group_chat(GROUP_ID, "Библиотекари", supergroup=True)
+    bot = BotProcess(emulator, tmp_path)
+    await bot.start()
+    try:
+        yield emulator, bot, citizen, group
+    finally:
+        bot.stop()
+
+
+def buttons(message: dict) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [b.get("callback_data", "") for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def test_answer_ticket_card_and_librarian_reply(world) -> None:
+    emulator, bot, citizen, group = world
+    asked = emulator.send_text(citizen, None, "как получить эцп")
+    answer = await emulator.wait_for("pki.gov.kz", chat=citizen, after=asked)
+    assert "f:y:eds-obtain" in buttons(answer) and "f:n:eds-obtain" in buttons(answer)
+
+    asked = emulator.send_text(citizen, None, "где купить билет на концерт в темиртау")
+    await emulator.wait_for("#1", chat=citizen, after=asked)
+    card = await emulator.wait_for("где купить билет", chat=group)
+    assert "Айгуль" in card["text"] and buttons(card) == ["t:1", "z:1"]
+
+    librarian = emulator.user(7101, "Гульнар")
+    emulator.send_text(group, librarian, "Билеты продаются в кассе Дворца культуры.", reply_to=card["message_id"])
+    delivered = await emulator.wait_for("Ответ библиотекаря на ваш вопрос #1", chat=citizen)
+    assert "кассе Дворца культуры" in delivered["text"]
+    edited = await emulator.wait_for(lambda m: m["message_id"] == card["message_id"] and "Гульнар" in m["text"], chat=group)
+    assert "t:1" not in buttons(edited)  # taken by the librarian who answered
+
+    # A second round: the citizen writes again, the librarian answers that message in the group.
+    emulator.send_text(citizen, None, "А во сколько открывается касса?")
+    follow = await emulator.wait_for("во сколько открывается", chat=group)
+    emulator.send_text(group, librarian, "С 10 утра.", reply_to=follow["message_id"])
+    await emulator.wait_for("С 10 утра", chat=citizen)
+    assert bot.rows("SELECT direction, delivered FROM ticket_messages ORDER BY id") == [
+        ("librarian", 1), ("citizen", 1), ("librarian", 1)]
+
+
+async def test_clarify_not_helpful_and_stuck_make_tickets(world) -> None:
+    emulator, bot, citizen, group = world
+    asked = emulator.send_text(citizen, None, "справка")
+    choice = await emulator.wait_for(lambda m: "c:-" in buttons(m), chat=citizen, after=asked)
+    emulator.press_button(citizen, None, choice["message_id"], "c:-")
+    card = await emulator.wait_for("Не подошёл ни один вариант", chat=group)
+    assert "справка" in card["text"]
+
+    # While a ticket is open everything goes to it: withdraw it to ask the bot again.
+    emulator.send_command(citizen, None, "cancel", "1")
+    await emulator.wait_for("отменён", chat=citizen)
+    await emulator.wait_for("Отменён жителем", chat=group)
+    asked = emulator.send_text(citizen, None, "как получить эцп")
+    answer = await emulator.wait_for("pki.gov.kz", chat=citizen, after=asked)
+    emulator.press_button(citizen, None, answer["message_id"], "s:eds-obtain:1")
+    step = await emulator.wait_for(lambda m: "x:eds-obtain:1" in buttons(m), chat=citizen)
+    emulator.press_button(citizen, None, step["message_id"], "s:eds-obtain:2")
+    step = await emulator.wait_for(lambda m: "x:eds-obtain:2" in buttons(m), chat=citizen)
+    emulator.press_button(citizen, None, step["message_id"], "x:eds-obtain:2")
+    await emulator.wait_for("Застрял на шаге 2", chat=group)
+    emulator.send_command(citizen, None, "cancel", "2")
+    await emulator.wait_for("#2 отменён", chat=citizen)
+
+    emulator.press_button(citizen, None, answer["message_id"], "f:n:eds-obtain")
+    offer = await emulator.wait_for(lambda m: "a:eds-obtain" in buttons(m), chat=citizen)
+    emulator.press_button(citizen, None, offer["message_id"], "a:eds-obtain")
+    card = await emulator.wait_for("Не помог ответ", chat=group)
+    assert "Как получить ЭЦП" in card["text"]
+    kinds = bot.rows("SELECT kind, entry_id, step FROM tickets ORDER BY id")
+    assert kinds == [("declined", None, None), ("stuck", "eds-obtain", 2), ("not-helpful", "eds-obtain", None)]
+    assert [row[0] for row in bot.rows("SELECT status FROM tickets ORDER BY id")] == ["withdrawn", "withdrawn", "open"]
+
+
+async def test_two_librarians_press_take_at_once(world) -> None:
+    emulator, bot, citizen, group = world
+    emulator.send_text(citizen, None, "посоветуйте хороший детектив")
+    card = await emulator.wait_for("детектив", chat=group)
+    first, second = emulator.user(7101, "Гульнар"), emulator.user(7102, "Ержан")
+    emulator.press_button(group, first, card["message_id"], "t:1")
+    emulator.press_button(group, second, card["message_id"], "t:1")
+    for _ in range(200):
+        if len(emulator.answered_callbacks) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    texts = sorted(a.get("text", "") for a in emulator.answered_callbacks)
+    assert any("ваш" in t for t in texts) and any("уже взял" in t for t in texts), texts
+    assert bot.rows("SELECT status, taken_by FROM tickets") in ([("taken", "Гульнар")], [("taken", "Ержан")])
+
+
+async def test_reply_survives_kill_and_restart(world) -> None:
+    emulator, bot, citizen, group = world
+    emulator.send_text(citizen, None, "какое население караганды")
+    card = await emulator.wait_for("население", chat=group)
+    bot.kill()
+    librarian = emulator.user(7101, "Гульнар")
+    emulator.send_text(group, librarian, "Около полумиллиона человек.", reply_to=card["message_id"])
+    await bot.start()
+    delivered = await emulator.wait_for("Ответ библиотекаря на ваш вопрос #1", chat=citizen, timeout=20)
+    assert "полумиллиона" in delivered["text"]
+    assert len([m for m in emulator.sent(citizen) if "полумиллиона" in (m.get("text") or "")]) == 1
+
+
+@pytest.mark.parametrize("status", [429, 500])
+async def test_delivery_retries_after_bot_api_errors(world, status: int) -> None:
+    emulator, bot, citizen, group = world
+    emulator.send_text(citizen, None, "рецепт бешбармака")
+    card = await emulator.wait_for("бешбармака", chat=group)
+    emulator.fail_next("sendMessage", status=status, retry_after=1, times=2)
+    emulator.send_text(group, emulator.user(7101, "Гульнар"), "Посмотрите книгу «Казахская кухня».", reply_to=card["message_id"])
+    delivered = await emulator.wait_for("Казахская кухня", chat=citizen, timeout=25)
+    assert delivered
+    assert bot.rows("SELECT delivered FROM ticket_messages") == [(1,)]
+
+
+async def test_blocked_citizen_is_reported_to_librarians(world) -> None:
+    emulator, bot, citizen, group = world
+    emulator.send_text(citizen, None, "кто написал войну и мир")
+    card = await emulator.wait_for("войну и мир", chat=group)
+    emulator.block_user(citizen.id)
+    emulator.send_text(group, emulator.user(7101, "Гульнар"), "Лев Толстой.", reply_to=card["message_id"])
+    await emulator.wait_for("заблокировал бота", chat=group)
+    assert bot.rows("SELECT citizen_blocked FROM tickets") == [(1,)]
