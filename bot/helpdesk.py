@@ -47,6 +47,7 @@ class Escalated:
     ticket: Ticket
     lang: str
     opens_at: dt.datetime | None = None  # set when librarians are off: when they start again
+    new: bool = True                     # False: the same request was already open (a double tap)
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,13 @@ class HelpDesk:
     async def escalate(self, citizen: Citizen, question: str, lang: str, *, kind: str = "unmatched",
                        entry_id: str | None = None, step: int | None = None,
                        candidates: list[dict] | None = None) -> Escalated:
-        """Open a ticket for the librarians (its card is posted by the delivery job)."""
+        """Open a ticket for the librarians (its card is posted by the delivery job).
+
+        The same request twice (a double tap on a button) gives the ticket already open.
+        """
+        for ticket in await self.store.open_tickets_of(citizen.id):
+            if (ticket.question, ticket.kind, ticket.entry_id, ticket.step) == (question, kind, entry_id, step):
+                return Escalated(ticket, ticket.lang, None, new=False)
         ticket = await self.store.open_ticket(citizen.id, question, lang, kind=kind, entry_id=entry_id,
                                               step=step, candidates=candidates)
         now = self.clock()

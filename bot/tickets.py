@@ -154,6 +154,7 @@ class Ticket:
     card_message_id: int | None = None
     citizen_blocked: bool = False
     notice: str | None = None
+    closed_by: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -197,7 +198,7 @@ def _ticket(row: TicketRow) -> Ticket:
     return Ticket(
         row.id, row.citizen_id, row.status, row.kind, row.lang, row.question, row.entry_id, row.step,
         json.loads(row.candidates or "[]"), row.created_at, row.taken_by, row.taken_at, row.first_reply_at,
-        row.closed_at, row.rating, row.card_message_id, row.citizen_blocked, row.notice,
+        row.closed_at, row.rating, row.card_message_id, row.citizen_blocked, row.notice, row.closed_by,
     )
 
 
@@ -261,7 +262,15 @@ class TicketStore:
                 if first_name and row.first_name != first_name[:128]:
                     row.first_name = first_name[:128]
                 if row.blocked:
-                    row.blocked = False  # they write to us again: they unblocked the bot
+                    # They write to us again: they unblocked the bot. What was not delivered goes out now.
+                    row.blocked = False
+                    tickets = list(await session.scalars(
+                        select(TicketRow.id).where(TicketRow.citizen_id == row.id, TicketRow.citizen_blocked.is_(True))))
+                    await session.execute(update(TicketRow).where(TicketRow.id.in_(tickets or [-1])).values(citizen_blocked=False))
+                    await session.execute(
+                        update(TicketMessageRow).where(TicketMessageRow.ticket_id.in_(tickets or [-1]),
+                                                       TicketMessageRow.failed.is_(True))
+                        .values(failed=False, next_attempt_at=utcnow()))
             return _citizen(row)
 
     async def citizen_by_id(self, citizen_id: int) -> Citizen | None:

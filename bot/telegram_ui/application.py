@@ -65,7 +65,7 @@ async def on_error(update: object, context: BotContext) -> None:
         pass
     if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == "private":
         try:
-            await update.effective_chat.send_message(render.t(locales.GROUP, "error_try_again"))
+            await update.effective_chat.send_message(render.t(citizen.ui_language(update.effective_user), "error_try_again"))
         except TelegramError:
             pass
 

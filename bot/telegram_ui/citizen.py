@@ -7,6 +7,7 @@ from html import escape
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup,
                       ReplyKeyboardRemove, ReplyParameters, Update, User)
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
 from bot import locales, places
 from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Reply, SmallTalk
@@ -109,8 +110,11 @@ async def media(update: Update, context: BotContext) -> None:
     """Photos, documents, voice ...: to the open ticket, or a request to write in words."""
     message = update.effective_message
     citizen = await citizen_of(update, context)
-    kind = next((k for k in ("photo", "document", "voice", "video", "audio", "video_note", "sticker", "contact",
-                             "poll", "animation") if getattr(message, k, None)), "file")
+    if message.contact:  # phone numbers stay with the citizen: librarians never need them
+        await message.reply_text(render.t(citizen.language, "contact_not_sent"))
+        return
+    kind = next((k for k in ("photo", "document", "voice", "video", "audio", "video_note", "sticker",
+                             "poll", "animation", "location") if getattr(message, k, None)), "file")
     followup = await context.helpdesk.pass_media(citizen, kind, message.caption or "", message.chat_id, message.message_id)
     if followup is None:
         await message.reply_text(render.t(citizen.language, "media_without_ticket"))
@@ -141,8 +145,8 @@ async def cancel(update: Update, context: BotContext) -> None:
     lang = citizen.language
     args = context.args or []
     if args:
-        number = args[0].lstrip("#")
-        ticket = await context.helpdesk.withdraw(citizen, int(number)) if number.isdigit() else None
+        number = args[0].lstrip("#")[:20]
+        ticket = await context.helpdesk.withdraw(citizen, int(number)) if number.isdigit() and len(number) < 10 else None
         key = "cancel_done" if ticket else "cancel_missing"
         await update.effective_message.reply_text(render.t(lang, key, number=number))
         if ticket:
@@ -246,10 +250,22 @@ async def reload_command(update: Update, context: BotContext) -> None:
 # --- buttons -----------------------------------------------------------------------------------------
 
 
+def _text_of(message: Message | None) -> str:
+    return (message.text or message.caption or "") if message else ""
+
+
 def _question_of(message: Message | None) -> str:
     """The citizen's question a bot message answered (the bot replies to it), if Telegram kept it."""
-    original = message.reply_to_message if message else None
-    return (original.text or original.caption or "") if original else ""
+    return _text_of(message.reply_to_message) if message else ""
+
+
+async def quietly(edit) -> None:
+    """An edit that Telegram refuses because nothing changed (a double tap) is not a fault."""
+    try:
+        await edit
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
 
 
 async def button(update: Update, context: BotContext) -> None:
@@ -283,23 +299,30 @@ async def button(update: Update, context: BotContext) -> None:
         if helpdesk.entry(entry_id) is None:
             await query.answer(render.t(lang, "stale_button"), show_alert=True)
             return
+        if message is None or not message.reply_markup:
+            await query.answer()  # a second tap: the feedback is already in
+            return
         await helpdesk.feedback(citizen, entry_id, helpful == "y")
         await query.answer(render.t(lang, "feedback_thanks"))
-        if message:
-            await message.edit_reply_markup(None)
-            if helpful != "y":
-                await message.reply_text(render.t(lang, "not_helpful_offer"),
-                                         reply_markup=render.ask_librarian_keyboard(entry_id, lang),
-                                         reply_parameters=ReplyParameters(message.message_id))
+        await quietly(message.edit_reply_markup(None))
+        if helpful != "y":
+            # The offer replies to the citizen's own question, so "ask a librarian" can pass it on.
+            original = message.reply_to_message
+            await message.chat.send_message(
+                render.t(lang, "not_helpful_offer"), reply_markup=render.ask_librarian_keyboard(entry_id, lang),
+                reply_parameters=ReplyParameters((original or message).message_id, allow_sending_without_reply=True))
     elif kind == "a":
         await query.answer()
+        entry = helpdesk.entry(rest)
         original = message.reply_to_message if message else None
-        question_text = _question_of(original) or _question_of(message) or (helpdesk.entry(rest).title["ru"] if helpdesk.entry(rest) else "—")
+        from_bot = original is not None and original.from_user is not None and original.from_user.is_bot
+        question_text = (None if from_bot else _text_of(original)) or (entry.title["ru"] if entry else "—")
         reply = await helpdesk.escalate(citizen, question_text, render.content_lang(lang), kind="not-helpful", entry_id=rest)
         if message:
-            await message.edit_reply_markup(None)
-        await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
-        await flush_deliveries(context)
+            await quietly(message.edit_reply_markup(None))
+        if reply.new:
+            await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
+            await flush_deliveries(context)
     elif kind in ("s", "x"):
         entry_id, _, number = rest.rpartition(":")
         entry = helpdesk.entry(entry_id)
@@ -312,7 +335,7 @@ async def button(update: Update, context: BotContext) -> None:
             on_step = message is not None and message.reply_markup is not None and any(
                 (b.callback_data or "").startswith("x:") for row in message.reply_markup.inline_keyboard for b in row)
             if on_step:
-                await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                await quietly(message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup))
             else:
                 await context.bot.send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         else:
@@ -335,13 +358,13 @@ async def button(update: Update, context: BotContext) -> None:
         ok = ticket_id.isdigit() and rating.isdigit() and await helpdesk.rate(citizen, int(ticket_id), int(rating))
         await query.answer(render.t(lang, "rating_thanks" if ok else "stale_button"))
         if ok and message:
-            await message.edit_reply_markup(None)
+            await quietly(message.edit_reply_markup(None))
     elif kind == "w":
-        ticket = await helpdesk.withdraw(citizen, int(rest)) if rest.isdigit() else None
+        ticket = await helpdesk.withdraw(citizen, int(rest)) if rest.isdigit() and len(rest) < 10 else None
         await query.answer(render.t(lang, "cancel_done" if ticket else "cancel_missing", number=rest), show_alert=True)
         if ticket:
             if message:
-                await message.edit_reply_markup(None)
+                await quietly(message.edit_reply_markup(None))
             await refresh(context, ticket.id)
     else:
         await query.answer(render.t(lang, "stale_button"), show_alert=True)

@@ -103,7 +103,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
 
 
 async def _to_citizen(bot: Bot, chat_id: int, ticket: Ticket, message: TicketMessage, lang: str) -> None:
-    header = render.t(lang, "librarian_answer", number=ticket.id, text=message.text or "")
+    header = render.t(lang, "librarian_answer", number=ticket.id, text=message.text or "").rstrip()
     await bot.send_message(chat_id, render.clip(escape(header)), parse_mode=ParseMode.HTML)
     if message.media and message.source_chat_id and message.source_message_id:
         await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id)

@@ -38,7 +38,8 @@ async def reply(update: Update, context: BotContext) -> None:
     target = message.reply_to_message
     if target is None:
         return
-    media = next((k for k in ("photo", "document", "voice", "video", "audio", "animation") if getattr(message, k, None)), None)
+    media = next((k for k in ("photo", "document", "voice", "video", "audio", "animation", "sticker", "video_note",
+                              "location", "venue", "contact", "poll") if getattr(message, k, None)), None)
     text = message.text or message.caption or ""
     result = await context.helpdesk.reply(
         target.message_id, text, librarian_name(update), message.message_id, media=media,

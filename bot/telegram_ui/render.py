@@ -137,7 +137,7 @@ def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answe
     if answered:
         lines.append(escape(t(locales.GROUP, "card_answered", librarian=answered[0], when=local_time(answered[1], zone))))
     if ticket.status == "closed" and ticket.closed_at:
-        lines.append(escape(t(locales.GROUP, "card_closed", librarian=ticket.taken_by or "—", when=local_time(ticket.closed_at, zone))))
+        lines.append(escape(t(locales.GROUP, "card_closed", librarian=ticket.closed_by or "—", when=local_time(ticket.closed_at, zone))))
     if ticket.status == "withdrawn":
         lines.append(escape(t(locales.GROUP, "card_withdrawn")))
     if ticket.citizen_blocked:

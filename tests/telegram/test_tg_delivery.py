@@ -1,0 +1,191 @@
+"""Delivery faults: a blocked citizen (403), flood control (429 with retry_after), server errors (500), a card
+the group cannot take yet, an attachment Telegram refuses to copy. Nothing is lost and nothing is sent twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot import locales
+from bot.telegram_ui.delivery import deliver_all
+from bot.tickets import utcnow
+from tg_harness import AIGUL, GROUP_ID, MARIA, TG, parse_db_time
+from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+CITIZEN = AIGUL["id"]
+QUESTION = "какая погода завтра в темиртау"
+ANSWER = "Погоду смотрите на kazhydromet.kz"
+PAST = "2000-01-01 00:00:00.000000"
+
+
+def ru(key: str, **values: object) -> str:
+    return locales.text("ru", key, **values)
+
+
+def group(key: str, **values: object) -> str:
+    return locales.text(locales.GROUP, key, **values)
+
+
+async def deliver(tg: TG) -> int:
+    return await deliver_all(tg.app.bot, tg.helpdesk, GROUP_ID, tg.settings.hours.zone)
+
+
+def delivery_row(tg: TG, message_id: int = 1) -> tuple[int, int, int, dt.datetime]:
+    delivered, failed, attempts, next_at = tg.sql(
+        "SELECT delivered, failed, attempts, next_attempt_at FROM ticket_messages WHERE id = ?", message_id)[0]
+    return delivered, failed, attempts, parse_db_time(next_at)
+
+
+async def ticket_with_card(tg: TG) -> int:
+    ticket = await tg.escalate(AIGUL, QUESTION)
+    card_id = (await tg.ticket(ticket.id)).card_message_id
+    assert card_id is not None
+    tg.clear()
+    return card_id
+
+
+async def test_blocked_citizen_marks_the_ticket_and_tells_the_group(tg: TG) -> None:
+    card_id = await ticket_with_card(tg)
+    tg.request.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=CITIZEN)
+
+    await tg.librarian_reply(MARIA, ANSWER, card_id)
+
+    (attempt,) = tg.sent(CITIZEN)
+    assert attempt.status == 403
+    assert group("group_blocked", number=1) in tg.texts(GROUP_ID)
+    assert "⚠️ Житель заблокировал бота" in tg.card_edits(1, card_id)[-1].text
+    ticket = await tg.ticket(1)
+    assert ticket.citizen_blocked is True and ticket.status == "taken"
+    assert tg.sql("SELECT blocked FROM citizens") == [(1,)]
+    delivered, failed, _, _ = delivery_row(tg)
+    assert (delivered, failed) == (0, 1)
+    tg.clear()
+
+    assert await deliver(tg) == 0  # given up: no more attempts
+    assert not tg.sent(CITIZEN)
+
+
+async def test_flood_control_postpones_and_a_later_pass_delivers_once(tg: TG) -> None:
+    card_id = await ticket_with_card(tg)
+    tg.request.fail_next("sendMessage", 429, "Too Many Requests: retry after 30", chat_id=CITIZEN, retry_after=30)
+
+    await tg.librarian_reply(MARIA, ANSWER, card_id)
+
+    assert [c.status for c in tg.sent(CITIZEN)] == [429]
+    assert not [t for t in tg.texts(GROUP_ID) if t.startswith("⚠️")]
+    delivered, failed, attempts, next_at = delivery_row(tg)
+    assert (delivered, failed, attempts) == (0, 0, 1)
+    assert next_at > utcnow() + dt.timedelta(seconds=20)
+    tg.clear()
+
+    assert await deliver(tg) == 0  # not due yet
+    assert not tg.sent(CITIZEN)
+
+    tg.sql("UPDATE ticket_messages SET next_attempt_at = ? WHERE id = 1", PAST)
+    assert await deliver(tg) == 1
+    assert await deliver(tg) == 0
+
+    assert tg.texts(CITIZEN) == [ru("librarian_answer", number=1, text=ANSWER)]
+    assert delivery_row(tg)[0] == 1
+    assert "Ответил(а): Мария Иванова" in tg.card_edits(1, card_id)[-1].text
+
+
+async def test_server_error_is_retried_once_due(tg: TG) -> None:
+    card_id = await ticket_with_card(tg)
+    tg.request.fail_next("sendMessage", 500, chat_id=CITIZEN)
+
+    await tg.librarian_reply(MARIA, ANSWER, card_id)
+
+    assert [c.status for c in tg.sent(CITIZEN)] == [500]
+    delivered, failed, attempts, next_at = delivery_row(tg)
+    assert (delivered, failed, attempts) == (0, 0, 1)
+    assert next_at > utcnow()
+    assert not tg.errors
+    tg.clear()
+
+    tg.sql("UPDATE ticket_messages SET next_attempt_at = ? WHERE id = 1", PAST)
+    await deliver(tg)
+    await deliver(tg)
+
+    assert tg.texts(CITIZEN) == [ru("librarian_answer", number=1, text=ANSWER)]
+    assert (await tg.ticket(1)).citizen_blocked is False
+
+
+async def test_backoff_grows_with_attempts(tg: TG) -> None:
+    card_id = await ticket_with_card(tg)
+    for _ in range(3):
+        tg.request.fail_next("sendMessage", 500, chat_id=CITIZEN)
+    await tg.librarian_reply(MARIA, ANSWER, card_id)
+    waits = []
+    for _ in range(2):
+        waits.append(delivery_row(tg)[3] - utcnow())
+        tg.sql("UPDATE ticket_messages SET next_attempt_at = ? WHERE id = 1", PAST)
+        await deliver(tg)
+    waits.append(delivery_row(tg)[3] - utcnow())
+    assert delivery_row(tg)[2] == 3
+    assert waits[0] < waits[1] < waits[2]
+    tg.sql("UPDATE ticket_messages SET next_attempt_at = ? WHERE id = 1", PAST)
+    await deliver(tg)
+    assert [c.status for c in tg.sent(CITIZEN)] == [500, 500, 500, 200]
+
+
+async def test_card_posted_later_when_the_group_is_flooded(tg: TG) -> None:
+    tg.request.fail_next("sendMessage", 429, chat_id=GROUP_ID, retry_after=5)
+
+    await tg.say(AIGUL, QUESTION)
+
+    assert tg.texts(CITIZEN) == [ru("escalated", number=1)]  # the citizen is told at once
+    assert (await tg.ticket(1)).card_message_id is None
+    tg.clear()
+
+    await deliver(tg)
+    await deliver(tg)
+
+    cards = [c for c in tg.sent(GROUP_ID) if c.buttons == ["t:1", "z:1"]]
+    assert len(cards) == 1
+    assert (await tg.ticket(1)).card_message_id == tg.last_message(GROUP_ID)["message_id"]
+
+
+async def test_citizen_follow_up_waits_for_the_card(tg: TG) -> None:
+    tg.request.fail_next("sendMessage", 500, chat_id=GROUP_ID)
+    tg.request.fail_next("sendMessage", 500, chat_id=GROUP_ID)
+    await tg.say(AIGUL, QUESTION)
+    await tg.say(AIGUL, "и ещё вопрос")
+    assert (await tg.ticket(1)).card_message_id is None
+    assert [c.status for c in tg.sent(GROUP_ID)] == [500, 500]  # the follow-up was not sent before its card
+    tg.clear()
+
+    await deliver(tg)
+
+    card, follow_up = tg.sent(GROUP_ID)
+    assert card.buttons == ["t:1", "z:1"]
+    assert follow_up.text == "#1 · Айгуль: и ещё вопрос"
+    assert follow_up.params["reply_parameters"]["message_id"] == (await tg.ticket(1)).card_message_id
+
+
+async def test_refused_attachment_is_sent_as_text_in_the_end(tg: TG) -> None:
+    await ticket_with_card(tg)
+    for _ in range(3):
+        tg.request.fail_next("copyMessage", 400, "Bad Request: message to copy not found", chat_id=GROUP_ID)
+
+    await tg.feed(tg.media(AIGUL, "photo", caption="скриншот ошибки"))
+    for _ in range(3):
+        tg.sql("UPDATE ticket_messages SET next_attempt_at = ? WHERE id = 1", PAST)
+        await deliver(tg)
+
+    assert [c.status for c in tg.sent(GROUP_ID, "copyMessage")] == [400, 400, 400]
+    assert tg.texts(GROUP_ID)[-1] == "#1 · Айгуль: скриншот ошибки"
+    (message,) = await tg.store.messages(1)
+    assert message.delivered and message.media is None
+
+
+async def test_blocked_citizen_gets_no_rating_prompt(tg: TG) -> None:
+    await ticket_with_card(tg)
+    tg.request.fail_next("sendMessage", 403, chat_id=CITIZEN)
+
+    await tg.cmd(MARIA, "/close 1", GROUP_ID)
+
+    assert [c.status for c in tg.sent(CITIZEN)] == [403]
+    assert (await tg.ticket(1)).notice is None  # not retried for ever
+    tg.clear()
+    await deliver(tg)
+    assert not tg.sent(CITIZEN)

@@ -1,0 +1,79 @@
+"""Fixtures of the offline Telegram handler tests: see tg_harness.py for the fake Bot API and the harness.
+
+Every test module imports them: `from tg_fixtures import *`. This folder has neither an __init__.py nor a
+conftest.py, on purpose. As a package it would be named `telegram` and shadow python-telegram-bot itself
+(pytest's default "prepend" import mode puts tests/ on sys.path). And a second rootless conftest.py would
+take the module name `conftest` from tests/conftest.py, which test_cli.py, test_helpdesk.py and
+test_knowledge.py import by that name. The shared fixtures of tests/conftest.py (library, ...) still apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.helpdesk import HelpDesk, Library
+from bot.places import load_access_points
+from bot.telegram_ui.application import build_application
+from bot.tickets import TicketStore
+from tg_harness import ENV, TG, RecordingRequest
+
+
+__all__ = ["_ptb_timedelta", "access_points", "make_tg", "settings", "tg"]
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PTB 22 issues a PTBDeprecationWarning whenever an int-or-timedelta value is read, and RetryAfter reads
+    # its own retry_after in __init__: with filterwarnings=error every 429 would surface as that warning.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings.from_env(dict(ENV), env_file=None)
+
+
+@pytest.fixture(scope="session")
+def access_points() -> list:
+    return load_access_points()
+
+
+@pytest.fixture
+async def make_tg(tmp_path: Path, library: Library, access_points: list):
+    """make_tg(settings=None, hours=None, clock=None, database="tg"): a started harness; shut down after the test."""
+    built: list[TG] = []
+
+    async def make(settings: Settings | None = None, *, hours=None, clock: Callable[[], dt.datetime] | None = None,
+                   database: str = "tg") -> TG:
+        settings = settings or Settings.from_env(dict(ENV), env_file=None)
+        db_path = tmp_path / f"{database}.sqlite3"
+        store = TicketStore.from_url(f"sqlite+aiosqlite:///{db_path}")
+        extra = {"clock": clock} if clock else {}
+        helpdesk = HelpDesk(library, store, hours=hours, **extra)  # hours=None: librarians always answer
+        request = RecordingRequest()
+        app = build_application(settings, helpdesk, access_points, request=request, updates_request=RecordingRequest())
+        harness = TG(app, request, helpdesk, settings, db_path)
+
+        async def collect(update: object, context) -> None:
+            harness.errors.append(context.error)
+
+        app.add_error_handler(collect)
+        await app.initialize()
+        await store.create_schema()
+        built.append(harness)
+        return harness
+
+    yield make
+    for harness in built:
+        await harness.app.shutdown()
+        await harness.store.dispose()
+
+
+@pytest.fixture
+async def tg(make_tg) -> TG:
+    return await make_tg()
