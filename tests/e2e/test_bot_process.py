@@ -73,6 +73,14 @@ class BotProcess:
         with closing(sqlite3.connect(self.database)) as connection:
             return connection.execute(query).fetchall()
 
+    async def rows_become(self, query: str, expected: list[tuple], timeout: float = 10.0) -> None:
+        """The bot writes to its database just after Telegram accepted a message: wait for it."""
+        for _ in range(int(timeout / 0.05)):
+            if self.rows(query) == expected:
+                return
+            await asyncio.sleep(0.05)
+        assert self.rows(query) == expected
+
 
 @pytest.fixture
 async def world(emulator: BotApiEmulator, tmp_path: Path):
@@ -114,8 +122,8 @@ async def test_answer_ticket_card_and_librarian_reply(world) -> None:
     follow = await emulator.wait_for("во сколько открывается", chat=group)
     emulator.send_text(group, librarian, "С 10 утра.", reply_to=follow["message_id"])
     await emulator.wait_for("С 10 утра", chat=citizen)
-    assert bot.rows("SELECT direction, delivered FROM ticket_messages ORDER BY id") == [
-        ("librarian", 1), ("citizen", 1), ("librarian", 1)]
+    await bot.rows_become("SELECT direction, delivered FROM ticket_messages ORDER BY id",
+                          [("librarian", 1), ("citizen", 1), ("librarian", 1)])
 
 
 async def test_clarify_not_helpful_and_stuck_make_tickets(world) -> None:
@@ -189,7 +197,7 @@ async def test_delivery_retries_after_bot_api_errors(world, status: int) -> None
     emulator.send_text(group, emulator.user(7101, "Гульнар"), "Посмотрите книгу «Казахская кухня».", reply_to=card["message_id"])
     delivered = await emulator.wait_for("Казахская кухня", chat=citizen, timeout=25)
     assert delivered
-    assert bot.rows("SELECT delivered FROM ticket_messages") == [(1,)]
+    await bot.rows_become("SELECT delivered FROM ticket_messages", [(1,)])
 
 
 async def test_blocked_citizen_is_reported_to_librarians(world) -> None:
@@ -199,4 +207,4 @@ async def test_blocked_citizen_is_reported_to_librarians(world) -> None:
     emulator.block_user(citizen.id)
     emulator.send_text(group, emulator.user(7101, "Гульнар"), "Лев Толстой.", reply_to=card["message_id"])
     await emulator.wait_for("заблокировал бота", chat=group)
-    assert bot.rows("SELECT citizen_blocked FROM tickets") == [(1,)]
+    await bot.rows_become("SELECT citizen_blocked FROM tickets", [(1,)])
