@@ -91,10 +91,10 @@ async def show_reply(message: Message, reply: Reply, ui_lang: str, context: BotC
 
 
 def escalated_text(reply: Escalated, lang: str, context: BotContext) -> str:
+    hours = render.hours_text(context.settings.hours, lang)
     if reply.opens_at is None:
-        return render.t(lang, "escalated", number=reply.ticket.id)
-    hours = context.settings.hours
-    return render.t(lang, "escalated_off_hours", number=reply.ticket.id, hours=hours.text,
+        return render.t(lang, "escalated", number=reply.ticket.id) + "\n" + render.t(lang, "librarian_hours", hours=hours)
+    return render.t(lang, "escalated_off_hours", number=reply.ticket.id, hours=hours,
                     opens=reply.opens_at.strftime("%d.%m %H:%M"))
 
 

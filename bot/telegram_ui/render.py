@@ -105,6 +105,27 @@ def rating_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=f"r:{ticket_id}:{n}") for n in range(1, 6)]])
 
 
+def hours_text(hours, lang: str) -> str:
+    """Librarians' hours for citizens: "Пн–Пт 09:00–18:00, Сб 10:00–14:00 (время Казахстана)"."""
+    names = t(lang, "weekdays").split()
+    by_time: dict[tuple, list[int]] = {}
+    for day, start, end in hours.windows:
+        by_time.setdefault((start, end), []).append(day)
+    parts = []
+    for (start, end), days in sorted(by_time.items(), key=lambda item: min(item[1])):
+        days = sorted(days)
+        runs = [[days[0], days[0]]]
+        for day in days[1:]:
+            if day == runs[-1][1] + 1:
+                runs[-1][1] = day
+            else:
+                runs.append([day, day])
+        spans = [names[a] if a == b else f"{names[a]}–{names[b]}" for a, b in runs]
+        parts.append(f"{', '.join(spans)} {start:%H:%M}–{end:%H:%M}")
+    zone = t(lang, "time_kazakhstan") if str(hours.zone) == "Asia/Almaty" else str(hours.zone)
+    return f"{', '.join(parts)} ({zone})"
+
+
 def local_time(moment: dt.datetime, zone) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)

@@ -185,7 +185,7 @@ async def test_clarify_none_of_these_opens_a_declined_ticket_with_the_question(t
     (ticket,) = await tg.helpdesk.queue()
     assert (ticket.kind, ticket.question, ticket.lang) == ("declined", "справка", "ru")
     assert [c["id"] for c in ticket.candidates][:1] == ["address-certificate"]
-    assert tg.last(CITIZEN).text == ru("escalated", number=ticket.id)
+    assert tg.last(CITIZEN).text.startswith(ru("escalated", number=ticket.id))
     card = tg.card(ticket.id)
     assert "Вопрос: справка" in card.text and "Не подошёл ни один вариант:" in card.text
 
@@ -219,7 +219,7 @@ async def test_steps_go_forward_and_stuck_opens_a_ticket(tg: TG) -> None:
     (ticket,) = await tg.helpdesk.queue()
     assert (ticket.kind, ticket.step, ticket.entry_id) == ("stuck", 2, "eds-obtain")
     assert ticket.question == f"{entry.title['ru']}: {entry.steps['ru'][1]}"
-    assert tg.last(CITIZEN).text == ru("escalated", number=ticket.id)
+    assert tg.last(CITIZEN).text.startswith(ru("escalated", number=ticket.id))
     assert f"Застрял на шаге 2 в «{entry.title['ru']}»" in tg.card(ticket.id).text
 
 
