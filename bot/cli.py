@@ -263,19 +263,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 # --- console and the bot ----------------------------------------------------------------------
 
 
-async def _console(kb: KnowledgeBase, database_url: str) -> None:
-    from bot.console import Console
-    from bot.helpdesk import HelpDesk, Library
-    from bot.tickets import TicketStore
-
-    store = TicketStore.from_url(database_url)
-    try:
-        await store.create_schema()
-        await Console(HelpDesk(Library(kb), store)).run()
-    finally:
-        await store.dispose()
-
-
 def database_url(option: str | None) -> str:
     from bot.tickets import default_database_url
 
@@ -283,15 +270,12 @@ def database_url(option: str | None) -> str:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from bot.tickets import StoreError
+    from bot.console import Console
 
-    kb = load(args.knowledge)
     try:
-        asyncio.run(_console(kb, database_url(args.database)))
+        with_helpdesk(args, lambda helpdesk: Console(helpdesk).run())
     except KeyboardInterrupt:
         print()
-    except StoreError as error:
-        raise UsageError(str(error)) from None
     return 0
 
 
@@ -335,25 +319,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stats(args: argparse.Namespace) -> int:
-    """Usage figures from the database, and what editors should add next."""
+def with_helpdesk(args: argparse.Namespace, work):
+    """Run `await work(helpdesk)` over the database of --database / DATABASE_URL; its errors are usage errors."""
     from bot.helpdesk import HelpDesk, Library
     from bot.tickets import StoreError, TicketStore
 
     kb = load(args.knowledge)
 
-    async def collect():
+    async def run():
         store = TicketStore.from_url(database_url(args.database))
         try:
             await store.create_schema()
-            return await HelpDesk(Library(kb), store).stats(args.days)
+            return await work(HelpDesk(Library(kb), store))
         finally:
             await store.dispose()
 
     try:
-        stats = asyncio.run(collect())
+        return asyncio.run(run())
     except StoreError as error:
         raise UsageError(str(error)) from None
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Usage figures from the database, and what editors should add next."""
+    stats = with_helpdesk(args, lambda helpdesk: helpdesk.stats(args.days))
     print(f"last {stats.days} days")
     print(f"questions asked: {stats.questions}")
     print("answered: {:.0%}  clarified: {:.0%}  escalated: {:.0%}".format(
@@ -373,23 +362,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_drafts(args: argparse.Namespace) -> int:
     """Librarians' answers saved as drafts, as YAML entries for an editor to review."""
-    from bot.helpdesk import HelpDesk, Library
-    from bot.tickets import StoreError, TicketStore
-
-    kb = load(args.knowledge)
-
-    async def collect() -> str:
-        store = TicketStore.from_url(database_url(args.database))
-        try:
-            await store.create_schema()
-            return await HelpDesk(Library(kb), store).drafts_yaml()
-        finally:
-            await store.dispose()
-
-    try:
-        text = asyncio.run(collect())
-    except StoreError as error:
-        raise UsageError(str(error)) from None
+    text = with_helpdesk(args, lambda helpdesk: helpdesk.drafts_yaml())
     sys.stdout.write(text or "# no drafts yet\n")
     return 0
 

@@ -13,7 +13,8 @@ from bot import locales, places
 from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Reply, SmallTalk
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.delivery import deliver_all
+from bot.telegram_ui.delivery import flush as flush_deliveries
+from bot.telegram_ui.delivery import refresh
 from bot.tickets import Citizen
 
 
@@ -35,12 +36,6 @@ async def reply_html(message: Message, text: str, markup=None, *, quote: bool = 
                                     disable_web_page_preview=True,
                                     reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True)
                                     if quote else None)
-
-
-async def flush_deliveries(context: BotContext) -> None:
-    """Post new cards and messages now rather than on the next tick of the delivery job."""
-    async with context.delivery_lock:
-        await deliver_all(context.bot, context.helpdesk, context.settings.librarian_chat_id, context.settings.hours.zone)
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -159,15 +154,6 @@ async def cancel(update: Update, context: BotContext) -> None:
     rows = [[InlineKeyboardButton(render.t(lang, "button_cancel_ticket", number=t.id), callback_data=f"w:{t.id}")]
             for t in tickets]
     await update.effective_message.reply_text(render.t(lang, "cancel_choose"), reply_markup=InlineKeyboardMarkup(rows))
-
-
-async def refresh(context: BotContext, ticket_id: int) -> None:
-    from bot.telegram_ui.delivery import refresh_card
-
-    ticket = await context.helpdesk.store.ticket(ticket_id)
-    if ticket:
-        await refresh_card(context.bot, context.helpdesk, context.settings.librarian_chat_id, ticket,
-                           context.settings.hours.zone)
 
 
 async def where(update: Update, context: BotContext) -> None:

@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.helpdesk import HelpDesk
 from bot import locales
 from bot.telegram_ui import render
+from bot.telegram_ui.context import BotContext
 from bot.tickets import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
@@ -150,3 +151,17 @@ async def _refresh_card(bot: Bot, helpdesk: HelpDesk, group_id: int, ticket: Tic
 
 
 refresh_card = _refresh_card
+
+
+async def flush(context: BotContext) -> None:
+    """Post new cards and messages now rather than on the next tick of the delivery job."""
+    async with context.delivery_lock:
+        await deliver_all(context.bot, context.helpdesk, context.settings.librarian_chat_id, context.settings.hours.zone)
+
+
+async def refresh(context: BotContext, ticket_id: int) -> None:
+    """Redraw a ticket's card in the librarians' group."""
+    ticket = await context.helpdesk.store.ticket(ticket_id)
+    if ticket:
+        await _refresh_card(context.bot, context.helpdesk, context.settings.librarian_chat_id, ticket,
+                            context.settings.hours.zone)

@@ -12,9 +12,9 @@ from telegram.constants import ParseMode
 
 from bot import locales
 from bot.telegram_ui import render
-from bot.telegram_ui.citizen import flush_deliveries
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.delivery import refresh_card
+from bot.telegram_ui.delivery import flush as flush_deliveries
+from bot.telegram_ui.delivery import refresh
 from bot.tickets import utcnow
 
 
@@ -23,13 +23,6 @@ def librarian_name(update: Update) -> str:
     if user is None:
         return "—"
     return user.full_name or user.username or str(user.id)
-
-
-async def _refresh(context: BotContext, ticket_id: int) -> None:
-    ticket = await context.helpdesk.store.ticket(ticket_id)
-    if ticket:
-        await refresh_card(context.bot, context.helpdesk, context.settings.librarian_chat_id, ticket,
-                           context.settings.hours.zone)
 
 
 async def reply(update: Update, context: BotContext) -> None:
@@ -61,7 +54,7 @@ async def _take(update: Update, context: BotContext, ticket_id: int) -> tuple[st
     if result.ticket is None:
         return render.t(locales.GROUP, "ticket_missing", number=ticket_id), False
     if result.taken:
-        await _refresh(context, ticket_id)
+        await refresh(context, ticket_id)
         return render.t(locales.GROUP, "take_ok", number=ticket_id), True
     if result.ticket.status == "taken":
         return render.t(locales.GROUP, "take_taken", number=ticket_id, librarian=result.ticket.taken_by), False
@@ -72,7 +65,7 @@ async def _close(update: Update, context: BotContext, ticket_id: int) -> str:
     ticket = await context.helpdesk.close(ticket_id, librarian_name(update))
     if ticket is None:
         return render.t(locales.GROUP, "close_missing", number=ticket_id)
-    await _refresh(context, ticket_id)
+    await refresh(context, ticket_id)
     await flush_deliveries(context)
     return render.t(locales.GROUP, "close_ok", number=ticket_id)
 
