@@ -226,7 +226,7 @@ class Matcher:
             by_initial[word[0]].append(word)
         fixes = {}
         for word, n in counts.items():
-            if n > TYPO_MAX_COUNT or len(word) < 5 or word in protected or word.isascii():
+            if n > TYPO_MAX_COUNT or len(word) < 4 or word in protected or word.isascii():
                 continue
             target = by_sound.get(textnorm.sound(word))
             if target is None:
