@@ -134,8 +134,9 @@ class HelpDesk:
     async def ask(self, citizen: Citizen, question: str) -> Reply:
         """Answer a question, offer a choice, escalate it, or add it to the citizen's open ticket."""
         question = question.strip()
+        visible = textnorm.clean(question).strip()
         open_tickets = await self.store.open_tickets_of(citizen.id)
-        if open_tickets and question:
+        if open_tickets and visible:
             ticket = open_tickets[-1]
             await self.store.add_message(ticket.id, "citizen", question, author=citizen.first_name)
             return FollowUp(ticket, ticket.lang)
@@ -210,9 +211,16 @@ class HelpDesk:
 
     async def reply(self, reply_to_group_message: int, text: str, librarian: str, group_message_id: int, *,
                     media: str | None = None, source_chat_id: int | None = None,
-                    source_message_id: int | None = None) -> tuple[Ticket, TicketMessage] | None:
-        """A librarian answered a ticket's message in the group: store the answer for delivery."""
+                    source_message_id: int | None = None,
+                    ticket_number: int | None = None) -> tuple[Ticket, TicketMessage] | None:
+        """A librarian answered a ticket's message in the group: store the answer for delivery.
+
+        `ticket_number` is what the replied-to message says ("#12 · ..."): used when the database does not
+        know that group message (the bot was stopped between posting it and writing down its id).
+        """
         ticket = await self.store.ticket_for_group_message(reply_to_group_message)
+        if ticket is None and ticket_number is not None:
+            ticket = await self.store.ticket(ticket_number)
         if ticket is None:
             return None
         message = await self.store.add_message(

@@ -67,15 +67,23 @@ _KAZAKH_MIN_STEM = 3
 _TOKEN = re.compile(r"[0-9a-zа-яёәғқңөұүһіäöüūığşçñń]+(?:'[a-z]+)?", re.IGNORECASE)
 
 
+_KEEP_ACCENTED = frozenset("йёЙЁäöüūğşçñńÄÖÜŪĞŞÇÑŃ")  # letters of their own (Russian; Kazakh Latin)
+
+
 def clean(text: str) -> str:
-    """Lower-case, NFKC-normalised text without invisible or control characters."""
+    """Lower-case, NFKC-normalised text without invisible characters, control characters or stray accents.
+
+    A combining mark that NFKC fuses into an unusual letter ("у" + diaeresis -> "ӱ") is dropped again,
+    so the word reads as typed; й and ё stay (the stemmer needs them; they are folded later).
+    """
     text = unicodedata.normalize("NFKC", text)
     kept = []
     for char in text:
         category = unicodedata.category(char)
         if category in ("Cf", "Cc", "Co", "Cs", "Mn", "Me") and char not in "\n\t":
-            # Combining marks go too: "и" + breve arrives as "й" after NFKC; stray accents are noise.
             continue
+        if category[0] == "L" and char not in _KEEP_ACCENTED and unicodedata.decomposition(char)[:1] not in ("", "<"):
+            char = unicodedata.normalize("NFD", char)[0]
         kept.append(char)
     return "".join(kept).lower()
 

@@ -45,9 +45,17 @@ async def delivery_job(context: BotContext) -> None:
         log.warning("delivery pass failed; will retry", exc_info=True)
 
 
+def is_card_button(data: object) -> bool:
+    """Take, Close and draft buttons: "t:12", "z:12", "d:12"."""
+    return isinstance(data, str) and data[:2] in ("t:", "z:", "d:")
+
+
 async def librarian_button(update: Update, context: BotContext) -> None:
     """Card buttons work only inside the librarians' group."""
     query = update.callback_query
+    if not is_card_button(query.data):  # PTB lets a button without data through any pattern
+        await citizen.button(update, context)
+        return
     message = query.message
     if message is None or message.chat.id != context.settings.librarian_chat_id:
         await query.answer(render.t(locales.GROUP, "librarian_only"), show_alert=True)
@@ -103,7 +111,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
     app.add_handler(CommandHandler("take", librarians.take_command, filters=group & new))
     app.add_handler(CommandHandler("close", librarians.close_command, filters=group & new))
     app.add_handler(MessageHandler(group & new & filters.REPLY & ~filters.COMMAND, librarians.reply))
-    app.add_handler(CallbackQueryHandler(librarian_button, pattern=r"^[tzd]:"))
+    app.add_handler(CallbackQueryHandler(librarian_button, pattern=is_card_button))
 
     # 2. Citizens, in private chats only: updates from other groups and channels match nothing.
     for name, handler in (("start", citizen.start), ("help", citizen.help_command), ("menu", citizen.menu),

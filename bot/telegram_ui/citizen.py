@@ -105,6 +105,9 @@ async def media(update: Update, context: BotContext) -> None:
     """Photos, documents, voice ...: to the open ticket, or a request to write in words."""
     message = update.effective_message
     citizen = await citizen_of(update, context)
+    if message.text is not None:  # an empty text (Telegram never sends one, but a forged update may)
+        await message.reply_text(render.t(citizen.language, "no_words"))
+        return
     if message.contact:  # phone numbers stay with the citizen: librarians never need them
         await message.reply_text(render.t(citizen.language, "contact_not_sent"))
         return
@@ -312,7 +315,8 @@ async def button(update: Update, context: BotContext) -> None:
     elif kind in ("s", "x"):
         entry_id, _, number = rest.rpartition(":")
         entry = helpdesk.entry(entry_id)
-        if entry is None or not entry.steps or not number.isdigit():
+        out_of_range = kind == "x" and number.isdigit() and not 1 <= int(number) <= len(entry.steps["ru"]) if entry and entry.steps else False
+        if entry is None or not entry.steps or not number.isdigit() or len(number) > 4 or out_of_range:
             await query.answer(render.t(lang, "stale_button"), show_alert=True)
             return
         await query.answer()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import warnings
-from html import escape
 
 from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -24,6 +23,7 @@ from bot.tickets import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
+CAPTION_LIMIT = 1024  # Telegram's limit for a caption
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -52,6 +52,9 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
             log.warning("card for ticket #%s not posted yet: %s", ticket.id, error)
             return done  # the group is unreachable now: try everything again on the next pass
         await helpdesk.store.set_card(ticket.id, sent.message_id)
+        for piece in render.card_continuation(ticket):
+            await bot.send_message(group_id, piece, parse_mode=ParseMode.HTML,
+                                   reply_parameters=ReplyParameters(sent.message_id, allow_sending_without_reply=True))
         done += 1
     for message in await helpdesk.store.pending_messages():
         ticket = await helpdesk.store.ticket(message.ticket_id)
@@ -68,8 +71,8 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
                 await helpdesk.store.mark_delivered(message.id)
                 await _refresh_card(bot, helpdesk, group_id, ticket, zone, answered=(message.author, message.created_at))
             else:
-                sent = await _to_group(bot, group_id, ticket, message, citizen.first_name)
-                await helpdesk.store.mark_delivered(message.id, sent.message_id)
+                group_message_id = await _to_group(bot, group_id, ticket, message, citizen.first_name)
+                await helpdesk.store.mark_delivered(message.id, group_message_id)
             done += 1
         except RetryAfter as error:
             await helpdesk.store.retry_later(message.id, retry_seconds(error))
@@ -103,24 +106,34 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
     return done
 
 
+async def _send_long(bot: Bot, chat_id: int, text: str, reply: ReplyParameters | None = None) -> int:
+    """Send plain text escaped as HTML in as many messages as it takes; the first one's id."""
+    first = None
+    for piece in render.escaped_chunks(text):
+        sent = await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_parameters=reply)
+        first = first or sent.message_id
+    return first
+
+
 async def _to_citizen(bot: Bot, chat_id: int, ticket: Ticket, message: TicketMessage, lang: str) -> None:
-    header = render.t(lang, "librarian_answer", number=ticket.id, text=message.text or "").rstrip()
-    await bot.send_message(chat_id, render.clip(escape(header)), parse_mode=ParseMode.HTML)
+    await _send_long(bot, chat_id, render.t(lang, "librarian_answer", number=ticket.id, text=message.text or "").rstrip())
     if message.media and message.source_chat_id and message.source_message_id:
         await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id)
 
 
-async def _to_group(bot: Bot, group_id: int, ticket: Ticket, message: TicketMessage, name: str) -> Message:
+async def _to_group(bot: Bot, group_id: int, ticket: Ticket, message: TicketMessage, name: str) -> int:
+    """Post a citizen's message in the group, as a reply to the ticket's card; its message id there."""
     reply = ReplyParameters(ticket.card_message_id, allow_sending_without_reply=True) if ticket.card_message_id else None
     if message.media and message.source_chat_id and message.source_message_id:
         caption = render.t(locales.GROUP, "group_citizen_media", number=ticket.id, name=name or "—", media=message.media)
-        if message.text:
-            caption += "\n" + message.text
+        full = f"{caption}\n{message.text}" if message.text else caption
         copied = await bot.copy_message(group_id, message.source_chat_id, message.source_message_id,
-                                        caption=render.clip(caption, 1000), reply_parameters=reply)
-        return Message(copied.message_id, date=None, chat=None) if not isinstance(copied, Message) else copied
+                                        caption=full if len(full) <= CAPTION_LIMIT else caption, reply_parameters=reply)
+        if len(full) > CAPTION_LIMIT:  # a long caption follows the copy in full
+            await _send_long(bot, group_id, message.text, ReplyParameters(copied.message_id, allow_sending_without_reply=True))
+        return copied.message_id
     text = render.t(locales.GROUP, "group_citizen_message", number=ticket.id, name=name or "—", text=message.text)
-    return await bot.send_message(group_id, render.clip(escape(text)), parse_mode=ParseMode.HTML, reply_parameters=reply)
+    return await _send_long(bot, group_id, text, reply)
 
 
 async def _tell_group(bot: Bot, group_id: int, text: str) -> None:

@@ -5,6 +5,7 @@ The group is filtered once, in application.py: these handlers only ever see upda
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from telegram import Update
@@ -16,6 +17,9 @@ from bot.telegram_ui.context import BotContext
 from bot.telegram_ui.delivery import flush as flush_deliveries
 from bot.telegram_ui.delivery import refresh
 from bot.tickets import utcnow
+
+
+TICKET_NUMBER = re.compile(r"^#(\d{1,9})\b")  # cards and relayed messages start with the ticket number
 
 
 def librarian_name(update: Update) -> str:
@@ -34,12 +38,15 @@ async def reply(update: Update, context: BotContext) -> None:
     media = next((k for k in ("photo", "document", "voice", "video", "audio", "animation", "sticker", "video_note",
                               "location", "venue", "contact", "poll") if getattr(message, k, None)), None)
     text = message.text or message.caption or ""
+    from_bot = target.from_user is not None and target.from_user.id == context.bot.id
+    number = TICKET_NUMBER.match(target.text or target.caption or "") if from_bot else None
     result = await context.helpdesk.reply(
         target.message_id, text, librarian_name(update), message.message_id, media=media,
         source_chat_id=message.chat_id if media else None, source_message_id=message.message_id if media else None,
+        ticket_number=int(number.group(1)) if number else None,
     )
     if result is None:
-        if target.from_user and target.from_user.id == context.bot.id:
+        if from_bot:
             await message.reply_text(render.t(locales.GROUP, "reply_not_ticket"))
         return
     ticket, _ = result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
+from html import escape, unescape
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -25,6 +25,25 @@ def content_lang(ui_lang: str) -> str:
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escaped_chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """`text` HTML-escaped and cut into pieces that each fit `limit` once escaped (never inside an entity)."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in text:
+        escaped = escape(char)
+        if size + len(escaped) > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(escaped)
+        size += len(escaped)
+    pieces.append("".join(current))
+    return pieces
+
+
+CARD_QUESTION_LIMIT = 3000  # escaped characters of the question on the card; the rest follows it
 
 
 def entry_text(entry: Entry, lang: str) -> str:
@@ -137,8 +156,10 @@ def local_time(moment: dt.datetime, zone) -> str:
 
 def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answered: tuple[str, dt.datetime] | None = None) -> str:
     """The ticket's card: who asks, what, what the matcher considered; its state. Never a phone number."""
-    lines = [escape(t(locales.GROUP, "card", number=ticket.id, lang=ticket.lang, name=first_name or "—",
-                      when=local_time(ticket.created_at, zone), question=clip(ticket.question, 1500)))]
+    question = escaped_chunks(ticket.question, CARD_QUESTION_LIMIT)
+    shown = question[0] + ("…" if len(question) > 1 else "")
+    lines = [escape(t(locales.GROUP, "card", number=ticket.id, language=ticket.lang, name=first_name or "—",
+                      when=local_time(ticket.created_at, zone), question="\x00")).replace("\x00", shown)]
 
     def title(entry_id: str | None) -> str:
         entry = kb.entry(entry_id) if entry_id else None
@@ -163,7 +184,13 @@ def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answe
         lines.append(escape(t(locales.GROUP, "card_withdrawn")))
     if ticket.citizen_blocked:
         lines.append(escape(t(locales.GROUP, "card_blocked")))
-    return clip("\n".join(lines))
+    return "\n".join(lines)
+
+
+def card_continuation(ticket: Ticket) -> list[str]:
+    """The escaped rest of a question too long for its card, in messages that fit Telegram."""
+    rest = "".join(escaped_chunks(ticket.question, CARD_QUESTION_LIMIT)[1:])
+    return [] if not rest else escaped_chunks(unescape(rest))
 
 
 def card_keyboard(ticket: Ticket, answered: bool = False) -> InlineKeyboardMarkup | None:

@@ -370,3 +370,22 @@ async def test_other_groups_channels_and_edits_are_ignored(tg: TG) -> None:
     assert tg.sql("SELECT count(*) FROM ticket_messages") == [(0,)]
     assert tg.sql("SELECT count(*) FROM citizens") == [(1,)]
     assert (await tg.ticket(1)).status == "open"
+
+
+async def test_reply_to_a_card_the_database_does_not_know_reaches_the_citizen(tg: TG) -> None:
+    """The bot was stopped after posting a card but before writing down its id: the card's "#N" routes the reply."""
+    ticket = await tg.escalate(AIGUL, QUESTION)
+    card_id = (await tg.ticket(ticket.id)).card_message_id
+    await tg.store.set_card(ticket.id, 0)  # as if the id had never been written down
+    tg.clear()
+    await tg.feed(tg.group_reply(MARIA, "Завтра солнечно.", card_id))
+    (delivered,) = tg.texts(CITIZEN)
+    assert delivered == locales.text("ru", "librarian_answer", number=ticket.id, text="Завтра солнечно.")
+
+
+async def test_reply_to_a_bot_message_without_a_ticket_number_is_not_routed(tg: TG) -> None:
+    await tg.escalate(AIGUL, QUESTION)
+    tg.clear()
+    await tg.feed(tg.group_reply(MARIA, "ответ", 99999))
+    assert tg.texts(CITIZEN) == []
+    assert tg.texts(GROUP_ID) == [locales.text(locales.GROUP, "reply_not_ticket")]
