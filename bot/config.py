@@ -90,6 +90,7 @@ class Settings:
     base_url: str | None
     editor_ids: frozenset[int]
     hours: LibrarianHours
+    query_log_days: int = 90
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> "Settings":
@@ -122,6 +123,9 @@ class Settings:
                 raise ConfigError(f"EDITOR_IDS must be Telegram user ids separated by commas, not {item!r}")
             editors.add(int(item))
         hours = LibrarianHours.parse(get("LIBRARIAN_HOURS") or DEFAULT_HOURS, get("LIBRARIAN_TIMEZONE") or DEFAULT_TIMEZONE)
+        days = get("QUERY_LOG_DAYS") or "90"
+        if not days.isdigit() or int(days) < 1:
+            raise ConfigError(f"QUERY_LOG_DAYS must be a whole number of days (at least 1), not {days!r}")
         return cls(
             token=token,
             librarian_chat_id=int(chat),
@@ -130,6 +134,7 @@ class Settings:
             base_url=base_url,
             editor_ids=frozenset(editors),
             hours=hours,
+            query_log_days=int(days),
         )
 
 

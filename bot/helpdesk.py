@@ -13,6 +13,7 @@ from typing import Callable
 
 import yaml
 
+from bot import privacy
 from bot import text as textnorm
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matching import Decision, Matcher, group_similar
@@ -135,17 +136,18 @@ class HelpDesk:
         """Answer a question, offer a choice, escalate it, or add it to the citizen's open ticket."""
         question = question.strip()
         visible = textnorm.clean(question).strip()
+        masked = privacy.mask(question)  # what is stored and shown to librarians
         open_tickets = await self.store.open_tickets_of(citizen.id)
         if open_tickets and visible:
             ticket = open_tickets[-1]
-            await self.store.add_message(ticket.id, "citizen", question, author=citizen.first_name)
+            await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
             return FollowUp(ticket, ticket.lang)
         decision = self.library.matcher.match(question)
         talk = self._small_talk(question)
         if talk is not None or decision.reason == "no-words":
             return SmallTalk(talk or "no-words", decision.lang)
         top = decision.candidates[0].score if decision.candidates else 0.0
-        await self.store.log_question(citizen.id, question, decision.lang, decision.decision, decision.entry, top)
+        await self.store.log_question(citizen.id, masked, decision.lang, decision.decision, decision.entry, top)
         kb = self.library.kb
         if decision.decision == "answer":
             entry = kb.entry(decision.entry)
@@ -155,7 +157,7 @@ class HelpDesk:
             options = tuple(e for e in (kb.entry(c.id) for c in decision.candidates) if e is not None)
             if options:
                 return Clarify(options, decision.lang, decision, question)
-        return await self.escalate(citizen, question, decision.lang, candidates=scores(decision))
+        return await self.escalate(citizen, masked, decision.lang, candidates=scores(decision))
 
     async def escalate(self, citizen: Citizen, question: str, lang: str, *, kind: str = "unmatched",
                        entry_id: str | None = None, step: int | None = None,
@@ -165,10 +167,10 @@ class HelpDesk:
         The same request twice (a double tap on a button) gives the ticket already open.
         """
         for ticket in await self.store.open_tickets_of(citizen.id):
-            if (ticket.question, ticket.kind, ticket.entry_id, ticket.step) == (question, kind, entry_id, step):
+            if (ticket.question, ticket.kind, ticket.entry_id, ticket.step) == (privacy.mask(question), kind, entry_id, step):
                 return Escalated(ticket, ticket.lang, None, new=False)
-        ticket = await self.store.open_ticket(citizen.id, question, lang, kind=kind, entry_id=entry_id,
-                                              step=step, candidates=candidates)
+        ticket = await self.store.open_ticket(citizen.id, privacy.mask(question), lang, kind=kind,
+                                              entry_id=entry_id, step=step, candidates=candidates)
         now = self.clock()
         opens_at = None
         if self.hours is not None and not self.hours.is_open(now):
@@ -182,9 +184,17 @@ class HelpDesk:
         if not open_tickets:
             return None
         ticket = open_tickets[-1]
-        await self.store.add_message(ticket.id, "citizen", caption, author=citizen.first_name, media=media,
+        await self.store.add_message(ticket.id, "citizen", privacy.mask(caption), author=citizen.first_name, media=media,
                                      source_chat_id=source_chat_id, source_message_id=source_message_id)
         return FollowUp(ticket, ticket.lang)
+
+    async def privacy_warning(self, citizen: Citizen, text: str) -> bool:
+        """True when the text carries personal numbers and the citizen has not been told yet."""
+        return bool(privacy.contains_sensitive(text)) and await self.store.warn_private_once(citizen.id)
+
+    async def forget(self, citizen: Citizen) -> int:
+        """Delete the citizen's data (tickets kept anonymised for statistics)."""
+        return await self.store.forget(citizen.id)
 
     async def feedback(self, citizen: Citizen, entry_id: str, helpful: bool) -> None:
         await self.store.add_feedback(citizen.id, entry_id, helpful)

@@ -10,12 +10,13 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, or_, select, update
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, func, or_, select, update
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 OPEN_STATUSES = ("open", "taken")
+FORGOTTEN = "[удалено по просьбе жителя]"
 
 
 def utcnow() -> dt.datetime:
@@ -40,6 +41,7 @@ class CitizenRow(Base):
     language: Mapped[str] = mapped_column(String(2), default="ru")
     first_name: Mapped[str] = mapped_column(String(128), default="")
     blocked: Mapped[bool] = mapped_column(default=False)      # the citizen blocked the bot
+    warned_private: Mapped[bool] = mapped_column(default=False)  # told once not to send ИИН, card numbers ...
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -277,6 +279,42 @@ class TicketStore:
         async with self._sessions.begin() as session:
             row = await session.get(CitizenRow, citizen_id)
             return _citizen(row) if row else None
+
+    async def warn_private_once(self, citizen_id: int) -> bool:
+        """True the first time only: the citizen is to be told not to send personal numbers."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(CitizenRow).where(CitizenRow.id == citizen_id, CitizenRow.warned_private.is_(False))
+                .values(warned_private=True)
+            )
+            return result.rowcount == 1
+
+    async def forget(self, citizen_id: int) -> int:
+        """Delete what a citizen said (question log, their messages, feedback); keep their tickets only
+        anonymised, for statistics; withdraw the open ones. Returns how many tickets were anonymised."""
+        async with self._sessions.begin() as session:
+            tickets = list(await session.scalars(select(TicketRow.id).where(TicketRow.citizen_id == citizen_id)))
+            await session.execute(delete(QuestionRow).where(QuestionRow.citizen_id == citizen_id))
+            await session.execute(delete(FeedbackRow).where(FeedbackRow.citizen_id == citizen_id))
+            if tickets:
+                await session.execute(delete(TicketMessageRow).where(TicketMessageRow.ticket_id.in_(tickets)))
+                await session.execute(update(DraftRow).where(DraftRow.ticket_id.in_(tickets)).values(question=FORGOTTEN))
+                await session.execute(
+                    update(TicketRow).where(TicketRow.id.in_(tickets), TicketRow.status.in_(OPEN_STATUSES))
+                    .values(status="withdrawn", closed_at=utcnow(), closed_by="citizen", notice=None)
+                )
+                await session.execute(update(TicketRow).where(TicketRow.id.in_(tickets)).values(question=FORGOTTEN))
+            await session.execute(
+                update(CitizenRow).where(CitizenRow.id == citizen_id)
+                .values(first_name="", external_id=f"forgotten-{citizen_id}", channel="forgotten")
+            )
+            return len(tickets)
+
+    async def purge_questions(self, older_than: dt.datetime) -> int:
+        """Delete question-log rows older than the given moment; how many."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(delete(QuestionRow).where(QuestionRow.created_at < older_than))
+            return result.rowcount or 0
 
     async def set_language(self, citizen_id: int, language: str) -> None:
         async with self._sessions.begin() as session:

@@ -23,6 +23,7 @@ def test_defaults() -> None:
     assert s.database_url.startswith("sqlite+aiosqlite:///")
     assert s.base_url is None and s.editor_ids == frozenset()
     assert s.hours.text == "Mon-Fri 09:00-18:00" and str(s.hours.zone) == "Asia/Almaty"
+    assert s.query_log_days == 90 and settings(QUERY_LOG_DAYS="30").query_log_days == 30
 
 
 def test_all_settings() -> None:
@@ -46,6 +47,8 @@ def test_all_settings() -> None:
     ({"LIBRARIAN_TIMEZONE": "Mars/Olympus"}, "LIBRARIAN_TIMEZONE"),
     ({"TELEGRAM_BASE_URL": "127.0.0.1:8081"}, "TELEGRAM_BASE_URL"),
     ({"KNOWLEDGE_DIR": "/no/such/dir"}, "KNOWLEDGE_DIR"),
+    ({"QUERY_LOG_DAYS": "forever"}, "QUERY_LOG_DAYS"),
+    ({"QUERY_LOG_DAYS": "0"}, "QUERY_LOG_DAYS"),
 ])
 def test_bad_settings_name_the_variable(extra: dict, named: str) -> None:
     with pytest.raises(ConfigError) as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler,
 from bot import locales, places
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
+from bot.tickets import utcnow
 from bot.telegram_ui import citizen, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
 from bot.telegram_ui.delivery import deliver_all
@@ -24,7 +26,7 @@ DELIVERY_INTERVAL = 3.0  # seconds between passes of the delivery job
 
 CITIZEN_COMMANDS = [("start", "Начать"), ("menu", "Темы"), ("where", "Ближайшая библиотека"),
                     ("status", "Мои вопросы"), ("cancel", "Отменить вопрос"), ("lang", "Язык / Тіл / Language"),
-                    ("help", "Помощь")]
+                    ("forget", "Удалить мои данные"), ("help", "Помощь")]
 
 
 def api_url(base: str, kind: str = "bot") -> str:
@@ -48,6 +50,16 @@ async def delivery_job(context: BotContext) -> None:
 def is_card_button(data: object) -> bool:
     """Take, Close and draft buttons: "t:12", "z:12", "d:12"."""
     return isinstance(data, str) and data[:2] in ("t:", "z:", "d:")
+
+
+async def purge_job(context: BotContext) -> None:
+    """Daily: delete question-log rows older than QUERY_LOG_DAYS."""
+    since = utcnow() - dt.timedelta(days=context.settings.query_log_days)
+    try:
+        removed = await context.helpdesk.store.purge_questions(since)
+        log.info("question log: %s rows older than %s days deleted", removed, context.settings.query_log_days)
+    except Exception:  # noqa: BLE001 - tomorrow's pass will catch up
+        log.warning("question-log purge failed", exc_info=True)
 
 
 async def librarian_button(update: Update, context: BotContext) -> None:
@@ -94,6 +106,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
         except TelegramError as error:
             log.warning("commands not set: %s", error)
         app.job_queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=0.5, name="delivery")
+        app.job_queue.run_repeating(purge_job, interval=24 * 3600, first=60, name="purge question log")
 
     async def post_shutdown(app: Application) -> None:
         await helpdesk.store.dispose()
@@ -116,7 +129,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
     # 2. Citizens, in private chats only: updates from other groups and channels match nothing.
     for name, handler in (("start", citizen.start), ("help", citizen.help_command), ("menu", citizen.menu),
                           ("lang", citizen.language), ("status", citizen.status), ("cancel", citizen.cancel),
-                          ("where", citizen.where), ("reload", citizen.reload_command)):
+                          ("where", citizen.where), ("reload", citizen.reload_command), ("forget", citizen.forget)):
         app.add_handler(CommandHandler(name, handler, filters=private & new))
     app.add_handler(CommandHandler(["queue", "take", "close"], citizen.librarian_command_elsewhere, filters=private & new))
     app.add_handler(MessageHandler(private & new & filters.LOCATION, citizen.location))

@@ -97,6 +97,8 @@ async def question(update: Update, context: BotContext) -> None:
     """Free text: answer, offer a choice, or pass it to a librarian."""
     message = update.effective_message
     citizen = await citizen_of(update, context)
+    if await context.helpdesk.privacy_warning(citizen, message.text or ""):
+        await message.reply_text(render.t(citizen.language, "privacy_warning"))
     reply = await context.helpdesk.ask(citizen, message.text or "")
     await show_reply(message, reply, citizen.language, context)
 
@@ -207,6 +209,15 @@ async def send_places(message: Message, found: list, lang: str, header: str) -> 
         blocks.append(block)
     await message.reply_text(render.clip("\n\n".join(blocks)), parse_mode=ParseMode.HTML,
                              disable_web_page_preview=True, reply_markup=ReplyKeyboardRemove())
+
+
+async def forget(update: Update, context: BotContext) -> None:
+    """Ask before deleting everything the citizen told the bot."""
+    citizen = await citizen_of(update, context)
+    lang = citizen.language
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(render.t(lang, "forget_yes"), callback_data="g:yes"),
+                                      InlineKeyboardButton(render.t(lang, "forget_no"), callback_data="g:no")]])
+    await update.effective_message.reply_text(render.t(lang, "forget_confirm"), reply_markup=keyboard)
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -334,6 +345,15 @@ async def button(update: Update, context: BotContext) -> None:
                                             render.content_lang(lang), kind="stuck", entry_id=entry.id, step=int(number))
             await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
             await flush_deliveries(context)
+    elif kind == "g":
+        await query.answer()
+        if message:
+            await quietly(message.edit_reply_markup(None))
+        if rest == "yes":
+            await helpdesk.forget(citizen)
+            await context.bot.send_message(query.from_user.id, render.t(lang, "forget_done"))
+        else:
+            await context.bot.send_message(query.from_user.id, render.t(lang, "forget_kept"))
     elif kind == "l":
         if rest not in locales.UI_LANGUAGES:
             await query.answer()

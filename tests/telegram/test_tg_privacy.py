@@ -1,0 +1,74 @@
+"""Personal data: masked before it is stored or shown to librarians; the citizen is told once; /forget."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot import locales
+from bot.telegram_ui.application import purge_job
+from tg_harness import AIGUL, GROUP_ID, TG
+from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+CITIZEN = AIGUL["id"]
+IIN = "900101300126"  # passes the ИИН check digit
+CARD = "4111 1111 1111 1111"  # passes Luhn
+
+
+def ru(key: str, **values: object) -> str:
+    return locales.text("ru", key, **values)
+
+
+async def test_numbers_are_masked_in_the_ticket_card_and_log_and_the_citizen_is_told_once(tg: TG) -> None:
+    await tg.say(AIGUL, f"мой иин {IIN}, карта {CARD}, почему не приходит пенсия на эту карту в банке")
+    texts = tg.texts(CITIZEN)
+    assert texts[0] == ru("privacy_warning")
+    card = tg.card(1).text
+    assert IIN not in card and "1111 1111" not in card and "[ИИН]" in card
+    stored = tg.sql("SELECT question FROM tickets") + tg.sql("SELECT question FROM questions")
+    assert all(IIN not in q and "4111" not in q for (q,) in stored), stored
+
+    tg.clear()
+    await tg.say(AIGUL, f"ещё раз мой иин {IIN}")  # a follow-up: masked, and no second warning
+    assert ru("privacy_warning") not in tg.texts(CITIZEN)
+    relayed = [c.text for c in tg.sent(GROUP_ID)]
+    assert relayed and all(IIN not in text for text in relayed)
+
+
+async def test_forget_asks_then_deletes_and_keeps_tickets_only_anonymised(tg: TG) -> None:
+    await tg.say(AIGUL, "как получить эцп")
+    await tg.say(AIGUL, "какая погода завтра в темиртау")
+    await tg.say(AIGUL, "и ещё один вопрос")
+    await tg.cmd(AIGUL, "/forget")
+    confirm = tg.last_message(CITIZEN)
+    assert tg.last(CITIZEN).buttons == ["g:yes", "g:no"]
+    assert tg.sql("SELECT count(*) FROM questions") == [(2,)]  # nothing deleted before the answer
+
+    await tg.press(AIGUL, "g:yes", confirm)
+
+    assert tg.texts(CITIZEN)[-1] == ru("forget_done")
+    assert tg.sql("SELECT count(*) FROM questions") == [(0,)]
+    assert tg.sql("SELECT count(*) FROM ticket_messages") == [(0,)]
+    assert tg.sql("SELECT status, question FROM tickets") == [("withdrawn", "[удалено по просьбе жителя]")]
+    assert tg.sql("SELECT first_name FROM citizens") == [("",)]
+
+
+async def test_forget_declined_deletes_nothing(tg: TG) -> None:
+    await tg.say(AIGUL, "как получить эцп")
+    await tg.cmd(AIGUL, "/forget")
+    await tg.press(AIGUL, "g:no", tg.last_message(CITIZEN))
+    assert tg.texts(CITIZEN)[-1] == ru("forget_kept")
+    assert tg.sql("SELECT count(*) FROM questions") == [(1,)]
+
+
+async def test_purge_job_deletes_old_question_log_rows(tg: TG) -> None:
+    await tg.say(AIGUL, "как получить эцп")
+    await tg.say(AIGUL, "как продлить эцп")
+    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=tg.settings.query_log_days + 1)).replace(tzinfo=None)
+    tg.sql("UPDATE questions SET created_at = ? WHERE id = 1", old.isoformat(sep=" "))
+
+    class Context:  # the job needs only the application's data
+        helpdesk = tg.helpdesk
+        settings = tg.settings
+
+    await purge_job(Context())
+    assert tg.sql("SELECT id FROM questions") == [(2,)]
