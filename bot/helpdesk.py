@@ -19,6 +19,8 @@ from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem, load_kn
 from bot.matching import Decision, Matcher, group_similar
 from bot.tickets import Citizen, Draft, TakeResult, Ticket, TicketMessage, TicketStore, utcnow
 
+MAX_OPEN_TICKETS = 3  # open questions per citizen; more join the newest one
+
 # Messages made only of these words are small talk, not questions (compared after folding).
 GREETING_WORDS = """привет здравствуйте здравствуй здрасте здрасьте добрый день вечер утро доброе hello hi
 сәлем салем сәлеметсіз салеметсиз сәлеметсіздер ассалаумағалейкум армысыз қайырлы кайырлы таң кеш күн кун
@@ -166,9 +168,14 @@ class HelpDesk:
 
         The same request twice (a double tap on a button) gives the ticket already open.
         """
-        for ticket in await self.store.open_tickets_of(citizen.id):
+        open_tickets = await self.store.open_tickets_of(citizen.id)
+        for ticket in open_tickets:
             if (ticket.question, ticket.kind, ticket.entry_id, ticket.step) == (privacy.mask(question), kind, entry_id, step):
                 return Escalated(ticket, ticket.lang, None, new=False)
+        if len(open_tickets) >= MAX_OPEN_TICKETS:  # enough open questions: this one joins the newest
+            latest = open_tickets[-1]
+            await self.store.add_message(latest.id, "citizen", privacy.mask(question), author=citizen.first_name)
+            return Escalated(latest, latest.lang, None, new=False)
         ticket = await self.store.open_ticket(citizen.id, privacy.mask(question), lang, kind=kind,
                                               entry_id=entry_id, step=step, candidates=candidates)
         now = self.clock()

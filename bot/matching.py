@@ -400,8 +400,8 @@ class Matcher:
         result: list[Term] = []
         seen: dict[str, int] = {}
         for word, key, similarity in self._fold(mapped):
-            if key in self._fillers:
-                continue
+            if key in self._fillers or (key.isdigit() and similarity == 0):
+                continue  # function words; numbers the knowledge base never uses (years, amounts) say nothing
             known = similarity > 0 and key in self._weight
             weight = self._weight[key] if known else self._unknown_weight
             if key in seen:  # a word said twice counts once, at its best reading

@@ -10,12 +10,13 @@ from pathlib import Path
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.request import BaseRequest
-from telegram.ext import (Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes,
-                          MessageHandler, filters)
+from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, ApplicationHandlerStop,
+                          CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
 from bot import locales, places
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
+from bot.limits import FloodGuard
 from bot.tickets import utcnow
 from bot.telegram_ui import citizen, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
@@ -50,6 +51,29 @@ async def delivery_job(context: BotContext) -> None:
 def is_card_button(data: object) -> bool:
     """Take, Close and draft buttons: "t:12", "z:12", "d:12"."""
     return isinstance(data, str) and data[:2] in ("t:", "z:", "d:")
+
+
+async def flood_control(update: Update, context: BotContext) -> None:
+    """Before every handler: a citizen sending more than 10 messages a minute is asked once to slow down;
+    the extra messages are not processed (so nothing is processed twice either)."""
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        return
+    verdict = context.application.bot_data["flood"].check(chat.id)
+    if verdict == "ok":
+        return
+    if verdict == "warn":
+        lang = citizen.ui_language(update.effective_user)
+        try:
+            await chat.send_message(render.t(lang, "slow_down"))
+        except TelegramError:
+            pass
+    if update.callback_query:
+        try:
+            await update.callback_query.answer()
+        except TelegramError:
+            pass
+    raise ApplicationHandlerStop
 
 
 async def purge_job(context: BotContext) -> None:
@@ -93,7 +117,10 @@ async def on_error(update: object, context: BotContext) -> None:
 def build_application(settings: Settings, helpdesk: HelpDesk, access_points: list | None = None, *,
                       request: BaseRequest | None = None, updates_request: BaseRequest | None = None) -> AppType:
     """The bot with every handler. `request` objects are the transport seam: tests pass recording ones."""
-    builder = ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
+    # The rate limiter keeps bursts of replies within Telegram's limits (about 30 messages a second,
+    # 20 a minute in a group); a 429 that still happens reaches the delivery job, which waits and retries.
+    builder = (ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
+               .rate_limiter(AIORateLimiter(max_retries=0)))
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
     if settings.base_url:
@@ -113,7 +140,8 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data.update(helpdesk=helpdesk, settings=settings, delivery_lock=asyncio.Lock(),
-                        access_points=access_points or [])
+                        access_points=access_points or [], flood=FloodGuard())
+    app.add_handler(TypeHandler(Update, flood_control), group=-1)  # before everything else
 
     group = filters.Chat(chat_id=settings.librarian_chat_id)
     private = filters.ChatType.PRIVATE

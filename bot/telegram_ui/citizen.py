@@ -86,6 +86,8 @@ async def show_reply(message: Message, reply: Reply, ui_lang: str, context: BotC
 
 
 def escalated_text(reply: Escalated, lang: str, context: BotContext) -> str:
+    if not reply.new:  # the same request again, or one question too many: it joined an open ticket
+        return render.t(lang, "follow_up", number=reply.ticket.id)
     hours = render.hours_text(context.settings.hours, lang)
     if reply.opens_at is None:
         return render.t(lang, "escalated", number=reply.ticket.id) + "\n" + render.t(lang, "librarian_hours", hours=hours)
@@ -320,9 +322,8 @@ async def button(update: Update, context: BotContext) -> None:
         reply = await helpdesk.escalate(citizen, question_text, render.content_lang(lang), kind="not-helpful", entry_id=rest)
         if message:
             await quietly(message.edit_reply_markup(None))
-        if reply.new:
-            await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
-            await flush_deliveries(context)
+        await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
+        await flush_deliveries(context)
     elif kind in ("s", "x"):
         entry_id, _, number = rest.rpartition(":")
         entry = helpdesk.entry(entry_id)

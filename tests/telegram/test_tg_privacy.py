@@ -72,3 +72,20 @@ async def test_purge_job_deletes_old_question_log_rows(tg: TG) -> None:
 
     await purge_job(Context())
     assert tg.sql("SELECT id FROM questions") == [(2,)]
+
+
+async def test_flood_is_slowed_down_once_and_nothing_is_processed_twice(tg: TG) -> None:
+    for _ in range(12):
+        await tg.say(AIGUL, "как получить эцп")
+    texts = tg.texts(CITIZEN)
+    assert texts.count(ru("slow_down")) == 1
+    assert tg.sql("SELECT count(*) FROM questions") == [(10,)]
+
+
+async def test_a_fourth_open_question_joins_the_newest_ticket(tg: TG) -> None:
+    await tg.escalate(AIGUL, "какая погода завтра в темиртау")
+    for entry, step in (("eds-obtain", 1), ("eds-obtain", 2), ("eds-obtain", 3)):
+        await tg.press(AIGUL, f"x:{entry}:{step}", tg.last_message(CITIZEN))
+    assert tg.sql("SELECT count(*) FROM tickets WHERE status = 'open'") == [(3,)]
+    assert tg.texts(CITIZEN)[-1] == ru("follow_up", number=3)
+    assert tg.sql("SELECT ticket_id FROM ticket_messages") == [(3,)]
