@@ -4,6 +4,7 @@ break one thing at a time, and a ticket store on SQLite under tmp_path."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -231,6 +232,41 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 async def store(db_path: Path):
     ticket_store = TicketStore.from_url(f"sqlite+aiosqlite:///{db_path}")
+    await ticket_store.create_schema()
+    try:
+        yield ticket_store
+    finally:
+        await ticket_store.dispose()
+
+
+# --- both databases: SQLite and a real PostgreSQL server --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for the session (skipped without binaries, except in CI where that fails)."""
+    from pg import PostgresServer
+
+    server = PostgresServer()
+    if not server.available:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries not found: .ci/run should have installed them")
+        pytest.skip("PostgreSQL is not installed here")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def any_store(request, tmp_path: Path):
+    """The ticket store on SQLite and on PostgreSQL: storage behaviour must not depend on the database."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database()
+    ticket_store = TicketStore.from_url(url)
     await ticket_store.create_schema()
     try:
         yield ticket_store

@@ -1,0 +1,88 @@
+"""The ticket store behaves the same on SQLite and on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from bot.tickets import TicketStore, utcnow
+
+
+async def test_ticket_life_cycle(any_store: TicketStore) -> None:
+    citizen = await any_store.citizen("telegram", "501", first_name="Айгуль")
+    first = await any_store.open_ticket(citizen.id, "где взять справку", "ru", candidates=[{"id": "x", "score": 0.4}])
+    second = await any_store.open_ticket(citizen.id, "ещё вопрос", "kk", kind="stuck", entry_id="eds-obtain", step=2)
+    assert second.id > first.id and [t.id for t in await any_store.open_tickets()] == [first.id, second.id]
+    assert (await any_store.ticket(second.id)).step == 2
+
+    assert [t.id for t in await any_store.cards_to_post()] == [first.id, second.id]
+    await any_store.set_card(first.id, 700)
+    assert (await any_store.ticket_for_group_message(700)).id == first.id
+
+    taken = await any_store.take(first.id, 11, "Гульнар")
+    assert taken.taken and taken.ticket.taken_by == "Гульнар"
+    again = await any_store.take(first.id, 12, "Ержан")
+    assert not again.taken and again.ticket.taken_by == "Гульнар"
+
+    answer = await any_store.add_message(first.id, "librarian", "Ответ", author="Гульнар", group_message_id=701)
+    assert [m.id for m in await any_store.pending_messages()] == [answer.id]
+    await any_store.retry_later(answer.id, 60)
+    assert await any_store.pending_messages() == []
+    assert [m.id for m in await any_store.pending_messages(utcnow() + dt.timedelta(seconds=61))] == [answer.id]
+    await any_store.mark_delivered(answer.id)
+    assert (await any_store.ticket_for_group_message(701)).id == first.id
+    assert (await any_store.ticket(first.id)).first_reply_at is not None
+
+    closed = await any_store.close_ticket(first.id, "Гульнар")
+    assert closed.status == "closed" and closed.closed_by == "Гульнар"
+    assert await any_store.close_ticket(first.id, "Гульнар") is None
+    assert await any_store.rate(first.id, citizen.id, 5)
+    assert [t.id for t in await any_store.notices_to_send()] == [first.id]
+
+    draft = await any_store.add_draft(first.id, "Гульнар")
+    assert draft.answer == "Ответ" and len(await any_store.drafts()) == 1
+
+
+async def test_take_is_atomic_under_concurrency(any_store: TicketStore) -> None:
+    citizen = await any_store.citizen("telegram", "502")
+    tickets = [await any_store.open_ticket(citizen.id, f"вопрос {n}", "ru") for n in range(5)]
+    results = await asyncio.gather(*(
+        any_store.take(ticket.id, librarian, f"lib{librarian}") for ticket in tickets for librarian in range(8)
+    ))
+    winners = {}
+    for result in results:
+        if result.taken:
+            assert result.ticket.id not in winners, "two librarians took one ticket"
+            winners[result.ticket.id] = result.ticket.taken_by
+    assert sorted(winners) == [t.id for t in tickets]
+    for ticket in await any_store.open_tickets():
+        assert ticket.taken_by == winners[ticket.id]
+
+
+async def test_blocked_citizen_and_forget(any_store: TicketStore) -> None:
+    citizen = await any_store.citizen("telegram", "503", first_name="Болат")
+    ticket = await any_store.open_ticket(citizen.id, "вопрос", "ru")
+    await any_store.add_message(ticket.id, "librarian", "ответ")
+    await any_store.log_question(citizen.id, "вопрос", "ru", "escalate", None, 0.1)
+    assert [t.id for t in await any_store.mark_blocked(citizen.id)] == [ticket.id]
+    assert await any_store.pending_messages() == []
+    await any_store.citizen("telegram", "503")  # writes again: unblocked, the answer is due again
+    assert len(await any_store.pending_messages()) == 1
+
+    assert await any_store.forget(citizen.id) == 1
+    assert await any_store.count_questions() == 0
+    assert await any_store.messages(ticket.id) == []
+    assert (await any_store.ticket(ticket.id)).status == "withdrawn"
+
+
+async def test_stats_rows_and_purge(any_store: TicketStore) -> None:
+    citizen = await any_store.citizen("telegram", "504")
+    for decision in ("answer", "answer", "clarify", "escalate"):
+        await any_store.log_question(citizen.id, f"q {decision}", "ru", decision, None, 0.5)
+    await any_store.add_feedback(citizen.id, "eds-obtain", True)
+    raw = await any_store.stats_rows(utcnow() - dt.timedelta(days=1))
+    assert raw["decisions"] == {"answer": 2, "clarify": 1, "escalate": 1}
+    assert raw["feedback"] == {True: 1}
+    assert sorted(raw["unmatched"]) == ["q clarify", "q escalate"]
+    assert await any_store.purge_questions(utcnow() + dt.timedelta(seconds=1)) == 4
+    assert await any_store.count_questions() == 0
