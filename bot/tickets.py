@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, func, or_, select, update
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -123,6 +123,15 @@ class QuestionRow(Base):
     decision: Mapped[str] = mapped_column(String(16))
     entry_id: Mapped[str | None] = mapped_column(String(80), default=None)
     score: Mapped[float] = mapped_column(default=0.0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ProcessedUpdateRow(Base):
+    """Telegram update ids already handled: a webhook retry or a second instance must not act twice."""
+
+    __tablename__ = "processed_updates"
+
+    update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -309,6 +318,19 @@ class TicketStore:
                 .values(first_name="", external_id=f"forgotten-{citizen_id}", channel="forgotten")
             )
             return len(tickets)
+
+    async def first_time(self, update_id: int) -> bool:
+        """Record an update id; False when it was recorded before (the update is a duplicate)."""
+        try:
+            async with self._sessions.begin() as session:
+                session.add(ProcessedUpdateRow(update_id=update_id))
+            return True
+        except IntegrityError:
+            return False
+
+    async def purge_updates(self, older_than: dt.datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.created_at < older_than))
 
     async def purge_questions(self, older_than: dt.datetime) -> int:
         """Delete question-log rows older than the given moment; how many."""

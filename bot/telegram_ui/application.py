@@ -53,6 +53,12 @@ def is_card_button(data: object) -> bool:
     return isinstance(data, str) and data[:2] in ("t:", "z:", "d:")
 
 
+async def once_only(update: Update, context: BotContext) -> None:
+    """Before everything: an update seen before (a webhook retry, a second instance) is not handled again."""
+    if not await context.helpdesk.store.first_time(update.update_id):
+        raise ApplicationHandlerStop
+
+
 async def flood_control(update: Update, context: BotContext) -> None:
     """Before every handler: a citizen sending more than 10 messages a minute is asked once to slow down;
     the extra messages are not processed (so nothing is processed twice either)."""
@@ -81,6 +87,7 @@ async def purge_job(context: BotContext) -> None:
     since = utcnow() - dt.timedelta(days=context.settings.query_log_days)
     try:
         removed = await context.helpdesk.store.purge_questions(since)
+        await context.helpdesk.store.purge_updates(utcnow() - dt.timedelta(days=2))
         log.info("question log: %s rows older than %s days deleted", removed, context.settings.query_log_days)
     except Exception:  # noqa: BLE001 - tomorrow's pass will catch up
         log.warning("question-log purge failed", exc_info=True)
@@ -141,7 +148,8 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data.update(helpdesk=helpdesk, settings=settings, delivery_lock=asyncio.Lock(),
                         access_points=access_points or [], flood=FloodGuard())
-    app.add_handler(TypeHandler(Update, flood_control), group=-1)  # before everything else
+    app.add_handler(TypeHandler(Update, once_only), group=-2)  # before everything else
+    app.add_handler(TypeHandler(Update, flood_control), group=-1)
 
     group = filters.Chat(chat_id=settings.librarian_chat_id)
     private = filters.ChatType.PRIVATE

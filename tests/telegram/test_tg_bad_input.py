@@ -112,7 +112,9 @@ class Snapshot:
         for ticket_id, direction, text, media in tg.sql(
                 "SELECT ticket_id, direction, text, media FROM ticket_messages ORDER BY id"):
             messages.setdefault(ticket_id, []).append((direction, text, media))
-        names = [row[0] for row in tg.sql("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        # processed_updates records every update id by design (duplicates are dropped): not a change of data.
+        names = [row[0] for row in tg.sql("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                 if row[0] != "processed_updates"]
         dump = {name: tg.sql(f'SELECT * FROM "{name}" ORDER BY rowid') for name in names}
         return cls(tickets, messages, dump)
 

@@ -89,3 +89,11 @@ async def test_a_fourth_open_question_joins_the_newest_ticket(tg: TG) -> None:
     assert tg.sql("SELECT count(*) FROM tickets WHERE status = 'open'") == [(3,)]
     assert tg.texts(CITIZEN)[-1] == ru("follow_up", number=3)
     assert tg.sql("SELECT ticket_id FROM ticket_messages") == [(3,)]
+
+
+async def test_the_same_update_twice_is_handled_once(tg: TG) -> None:
+    update = tg.private_text(AIGUL, "какая погода завтра в темиртау")
+    await tg.feed(update)
+    await tg.feed(update)  # a webhook retry, or the other instance got it too
+    assert tg.sql("SELECT count(*) FROM tickets") == [(1,)]
+    assert len(tg.texts(CITIZEN)) == 1
