@@ -296,7 +296,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.database:
         environ["DATABASE_URL"] = args.database
     try:
-        settings = Settings.from_env(environ)
+        settings = Settings.from_env(environ, webhook=args.webhook)
     except ConfigError as error:
         raise UsageError(str(error)) from None
     kb = load(str(settings.knowledge_dir))
@@ -312,8 +312,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     helpdesk = HelpDesk(Library(kb), store, hours=settings.hours)
     app = build_application(settings, helpdesk, access_points)
+    allowed = ["message", "edited_message", "callback_query", "channel_post"]
     try:
-        app.run_polling(allowed_updates=["message", "edited_message", "callback_query", "channel_post"])
+        if settings.webhook:
+            hook = settings.webhook
+            app.run_webhook(listen=hook.listen, port=hook.port, url_path=hook.path, webhook_url=hook.url,
+                            secret_token=hook.secret, allowed_updates=allowed)
+        else:
+            app.run_polling(allowed_updates=allowed)
     except StoreError as error:
         raise UsageError(str(error)) from None
     return 0
@@ -421,6 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, parents=[common], help=text)
         sub.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
+        sub.add_argument("--webhook", action="store_true",
+                         help="receive updates on a webhook (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_LISTEN, WEBHOOK_PORT)")
         sub.set_defaults(handler=handler)
     return parser
 

@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -82,6 +83,35 @@ class LibrarianHours:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """`egov-bot run --webhook`: where Telegram posts updates, and the secret it must send."""
+
+    url: str
+    secret: str
+    listen: str
+    port: int
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path.strip("/")
+
+    @classmethod
+    def from_values(cls, get) -> "Webhook":
+        url = get("WEBHOOK_URL")
+        if not url:
+            raise ConfigError("WEBHOOK_URL is not set: the public https address Telegram posts updates to")
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(f"WEBHOOK_URL must be an http(s) address, not {url!r}")
+        secret = get("WEBHOOK_SECRET")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+            raise ConfigError("WEBHOOK_SECRET must be 16-256 letters, digits, _ or - (Telegram sends it with every update)")
+        port = get("WEBHOOK_PORT") or "8443"
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"WEBHOOK_PORT must be a port number, not {port!r}")
+        return cls(url, secret, get("WEBHOOK_LISTEN") or "127.0.0.1", int(port))
+
+
+@dataclass(frozen=True)
 class Settings:
     token: str
     librarian_chat_id: int
@@ -91,9 +121,12 @@ class Settings:
     editor_ids: frozenset[int]
     hours: LibrarianHours
     query_log_days: int = 90
+    webhook: "Webhook | None" = None
+
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"), *,
+                 webhook: bool = False) -> "Settings":
         """Settings from the environment, with an optional .env file for what the environment lacks."""
         values = dict(read_env_file(env_file)) if env_file else {}
         values.update(environ if environ is not None else os.environ)
@@ -135,6 +168,7 @@ class Settings:
             editor_ids=frozenset(editors),
             hours=hours,
             query_log_days=int(days),
+            webhook=Webhook.from_values(get) if webhook else None,
         )
 
 

@@ -90,3 +90,22 @@ def test_hours_open_and_next_opening() -> None:
 def test_hours_wrap_around_the_week() -> None:
     hours = LibrarianHours.parse("Sat-Mon 10:00-12:00")
     assert sorted(day for day, _, _ in hours.windows) == [0, 5, 6]
+
+
+def test_webhook_settings() -> None:
+    hook = Settings.from_env({**BASE, "WEBHOOK_URL": "https://bot.example.kz/telegram/hook",
+                              "WEBHOOK_SECRET": "a" * 20, "WEBHOOK_PORT": "8080"}, env_file=None, webhook=True).webhook
+    assert (hook.path, hook.port, hook.listen) == ("telegram/hook", 8080, "127.0.0.1")
+    assert settings().webhook is None  # only with --webhook
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    ({}, "WEBHOOK_URL"),
+    ({"WEBHOOK_URL": "bot.example.kz"}, "WEBHOOK_URL"),
+    ({"WEBHOOK_URL": "https://bot.example.kz/t", "WEBHOOK_SECRET": "short"}, "WEBHOOK_SECRET"),
+    ({"WEBHOOK_URL": "https://bot.example.kz/t", "WEBHOOK_SECRET": "a" * 20, "WEBHOOK_PORT": "99999"}, "WEBHOOK_PORT"),
+])
+def test_bad_webhook_settings(extra: dict, named: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, **extra}, env_file=None, webhook=True)
+    assert named in str(error.value)

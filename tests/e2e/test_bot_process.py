@@ -208,3 +208,59 @@ async def test_blocked_citizen_is_reported_to_librarians(world) -> None:
     emulator.send_text(group, emulator.user(7101, "Гульнар"), "Лев Толстой.", reply_to=card["message_id"])
     await emulator.wait_for("заблокировал бота", chat=group)
     await bot.rows_become("SELECT citizen_blocked FROM tickets", [(1,)])
+
+
+async def test_webhook_mode_checks_the_secret_and_handles_a_retried_update_once(emulator: BotApiEmulator,
+                                                                               tmp_path: Path) -> None:
+    import json
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    citizen = emulator.private_chat(5001, "Айгуль")
+    emulator.group_chat(GROUP_ID, "Библиотекари", supergroup=True)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    bot = BotProcess(emulator, tmp_path)
+    secret = "s3cret-token-for-tests"
+    env = bot.environment() | {"WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "WEBHOOK_SECRET": secret,
+                               "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port)}
+    with open(bot.log, "a") as log:
+        bot.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--webhook"], cwd=tmp_path, env=env,
+                                       stdout=log, stderr=subprocess.STDOUT)
+    try:
+        hook = await emulator.wait_for_call("setWebhook", timeout=20)
+        assert hook["url"] == f"http://127.0.0.1:{port}/telegram" and hook["secret_token"] == secret
+        update = {"update_id": 900001, "message": {
+            "message_id": 1, "date": int(time.time()), "text": "какая погода завтра в темиртау",
+            "chat": {"id": citizen.id, "type": "private", "first_name": "Айгуль"},
+            "from": {"id": citizen.id, "is_bot": False, "first_name": "Айгуль", "language_code": "ru"}}}
+
+        def post(headers: dict) -> int:
+            request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
+                                             headers={"Content-Type": "application/json", **headers})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status
+            except urllib.error.HTTPError as error:
+                return error.code
+
+        for _ in range(100):  # the server starts listening right after setWebhook
+            try:
+                status = await asyncio.to_thread(post, {})
+                break
+            except urllib.error.URLError:
+                await asyncio.sleep(0.1)
+        assert status == 403  # no secret: rejected
+        assert await asyncio.to_thread(post, {"X-Telegram-Bot-Api-Secret-Token": "wrong-secret-wrong"}) == 403
+        ok = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        assert await asyncio.to_thread(post, ok) == 200
+        assert await asyncio.to_thread(post, ok) == 200  # Telegram retried: the same update again
+        await emulator.wait_for("#1", chat=citizen)
+        await asyncio.sleep(1.0)
+        assert bot.rows("SELECT count(*) FROM tickets") == [(1,)]
+        assert len([m for m in emulator.sent(citizen) if "#1" in (m.get("text") or "")]) == 1
+    finally:
+        bot.stop()
