@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 OPEN_STATUSES = ("open", "taken")
+LEASE_SECONDS = 60.0  # how long an instance may take to deliver what it claimed before another retries
 FORGOTTEN = "[удалено по просьбе жителя]"
 
 
@@ -67,6 +68,7 @@ class TicketRow(Base):
     closed_by: Mapped[str | None] = mapped_column(String(128), default=None)
     rating: Mapped[int | None] = mapped_column(default=None)
     card_message_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    card_lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)  # an instance is posting the card
     citizen_blocked: Mapped[bool] = mapped_column(default=False)
     notice: Mapped[str | None] = mapped_column(String(32), default=None)  # a citizen notice still to send: "closed"
 
@@ -409,13 +411,31 @@ class TicketStore:
             return [_ticket(row) for row in rows]
 
     async def cards_to_post(self) -> list[Ticket]:
-        """Open tickets whose card is not yet in the librarians' group."""
+        """Open tickets whose card is not yet in the librarians' group (and nobody is posting it)."""
+        now = utcnow()
         async with self._sessions.begin() as session:
             rows = await session.scalars(
-                select(TicketRow).where(TicketRow.status.in_(OPEN_STATUSES), TicketRow.card_message_id.is_(None))
+                select(TicketRow).where(TicketRow.status.in_(OPEN_STATUSES), TicketRow.card_message_id.is_(None),
+                                        or_(TicketRow.card_lease_until.is_(None), TicketRow.card_lease_until < now))
                 .order_by(TicketRow.id)
             )
             return [_ticket(row) for row in rows]
+
+    async def claim_card(self, ticket_id: int, lease: float = LEASE_SECONDS) -> bool:
+        """Reserve the posting of a card for this instance for `lease` seconds: one atomic UPDATE."""
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(TicketRow)
+                .where(TicketRow.id == ticket_id, TicketRow.card_message_id.is_(None),
+                       or_(TicketRow.card_lease_until.is_(None), TicketRow.card_lease_until < now))
+                .values(card_lease_until=now + dt.timedelta(seconds=lease))
+            )
+            return result.rowcount == 1
+
+    async def release_card(self, ticket_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(card_lease_until=None))
 
     async def set_card(self, ticket_id: int, message_id: int) -> None:
         async with self._sessions.begin() as session:
@@ -454,9 +474,20 @@ class TicketStore:
             rows = await session.scalars(select(TicketRow).where(TicketRow.notice.is_not(None)).order_by(TicketRow.id))
             return [_ticket(row) for row in rows]
 
-    async def clear_notice(self, ticket_id: int) -> None:
+    async def claim_notice(self, ticket_id: int) -> str | None:
+        """Take a ticket's pending notice (atomically: one instance sends it); None if another took it."""
         async with self._sessions.begin() as session:
-            await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(notice=None))
+            row = await session.get(TicketRow, ticket_id, populate_existing=True)
+            notice = row.notice if row else None
+            if notice is None:
+                return None
+            result = await session.execute(
+                update(TicketRow).where(TicketRow.id == ticket_id, TicketRow.notice == notice).values(notice=None))
+            return notice if result.rowcount == 1 else None
+
+    async def restore_notice(self, ticket_id: int, notice: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(notice=notice))
 
     async def rate(self, ticket_id: int, citizen_id: int, rating: int) -> bool:
         async with self._sessions.begin() as session:
@@ -505,6 +536,22 @@ class TicketStore:
                 .order_by(TicketMessageRow.id).limit(limit)
             )
             return [_message(row) for row in rows]
+
+    async def claim_message(self, message_id: int, lease: float = LEASE_SECONDS) -> bool:
+        """Reserve one delivery attempt for this instance: the message is due and nobody else has it.
+
+        The reservation is a lease: if this instance dies before marking the message delivered, another
+        one tries again when the lease ends.
+        """
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(TicketMessageRow)
+                .where(TicketMessageRow.id == message_id, TicketMessageRow.delivered.is_(False),
+                       TicketMessageRow.failed.is_(False), TicketMessageRow.next_attempt_at <= now)
+                .values(next_attempt_at=now + dt.timedelta(seconds=lease))
+            )
+            return result.rowcount == 1
 
     async def mark_delivered(self, message_id: int, group_message_id: int | None = None) -> None:
         async with self._sessions.begin() as session:

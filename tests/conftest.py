@@ -267,6 +267,7 @@ async def any_store(request, tmp_path: Path):
     else:
         url = request.getfixturevalue("postgres").create_database()
     ticket_store = TicketStore.from_url(url)
+    ticket_store.url = url  # a second instance can open the same database
     await ticket_store.create_schema()
     try:
         yield ticket_store

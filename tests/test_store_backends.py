@@ -86,3 +86,37 @@ async def test_stats_rows_and_purge(any_store: TicketStore) -> None:
     assert sorted(raw["unmatched"]) == ["q clarify", "q escalate"]
     assert await any_store.purge_questions(utcnow() + dt.timedelta(seconds=1)) == 4
     assert await any_store.count_questions() == 0
+
+
+async def test_two_instances_never_deliver_the_same_thing_twice(any_store: TicketStore) -> None:
+    other = TicketStore.from_url(any_store.url)  # a second bot instance on the same database
+    try:
+        citizen = await any_store.citizen("telegram", "505")
+        ticket = await any_store.open_ticket(citizen.id, "вопрос", "ru")
+        messages = [await any_store.add_message(ticket.id, "librarian", f"ответ {n}") for n in range(10)]
+        claims = await asyncio.gather(*(store.claim_message(m.id) for m in messages for store in (any_store, other)))
+        assert sum(claims) == len(messages)  # each message claimed by exactly one instance
+        assert await any_store.pending_messages() == []  # claimed messages are not due for a while
+
+        cards = await asyncio.gather(any_store.claim_card(ticket.id), other.claim_card(ticket.id))
+        assert sorted(cards) == [False, True]
+        await any_store.release_card(ticket.id)
+        assert await other.claim_card(ticket.id)
+
+        await any_store.close_ticket(ticket.id, "Гульнар")
+        notices = await asyncio.gather(any_store.claim_notice(ticket.id), other.claim_notice(ticket.id))
+        assert sorted(notices, key=str) == ["closed", None] or sorted(notices, key=str) == [None, "closed"]
+        assert notices.count("closed") == 1
+    finally:
+        await other.dispose()
+
+
+async def test_a_lease_ends_and_another_instance_delivers(any_store: TicketStore) -> None:
+    citizen = await any_store.citizen("telegram", "506")
+    ticket = await any_store.open_ticket(citizen.id, "вопрос", "ru")
+    message = await any_store.add_message(ticket.id, "librarian", "ответ")
+    assert await any_store.claim_message(message.id, lease=0.2)  # this instance dies before delivering
+    assert not await any_store.claim_message(message.id)
+    await asyncio.sleep(0.3)
+    assert [m.id for m in await any_store.pending_messages()] == [message.id]
+    assert await any_store.claim_message(message.id)

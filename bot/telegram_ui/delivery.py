@@ -42,6 +42,8 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
     """One pass over everything pending; returns how many deliveries succeeded."""
     done = 0
     for ticket in await helpdesk.store.cards_to_post():
+        if not await helpdesk.store.claim_card(ticket.id):
+            continue  # another instance is posting it
         citizen = await helpdesk.store.citizen_by_id(ticket.citizen_id)
         try:
             sent = await bot.send_message(
@@ -50,6 +52,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
             )
         except (RetryAfter, NetworkError) as error:
             log.warning("card for ticket #%s not posted yet: %s", ticket.id, error)
+            await helpdesk.store.release_card(ticket.id)
             return done  # the group is unreachable now: try everything again on the next pass
         await helpdesk.store.set_card(ticket.id, sent.message_id)
         for piece in render.card_continuation(ticket):
@@ -65,6 +68,8 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
             continue
         if message.direction == "citizen" and ticket.card_message_id is None:
             continue  # its card comes first
+        if not await helpdesk.store.claim_message(message.id):
+            continue  # another instance is delivering it
         try:
             if message.direction == "librarian":
                 await _to_citizen(bot, int(citizen.external_id), ticket, message, citizen.language)
@@ -93,15 +98,18 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
             log.warning("message %s not delivered yet: %s", message.id, error)
             await helpdesk.store.retry_later(message.id, backoff(message.attempts))
     for ticket in await helpdesk.store.notices_to_send():
+        notice = await helpdesk.store.claim_notice(ticket.id)
+        if notice is None:
+            continue  # another instance sent it
         citizen = await helpdesk.store.citizen_by_id(ticket.citizen_id)
         try:
             if citizen is not None and not citizen.blocked:
                 await bot.send_message(int(citizen.external_id), render.t(citizen.language, "ticket_closed", number=ticket.id),
                                        reply_markup=render.rating_keyboard(ticket.id))
-            await helpdesk.store.clear_notice(ticket.id)
         except Forbidden:
-            await helpdesk.store.clear_notice(ticket.id)
+            pass  # blocked: nobody to tell
         except (RetryAfter, NetworkError):
+            await helpdesk.store.restore_notice(ticket.id, notice)
             break
     return done
 
