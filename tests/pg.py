@@ -53,9 +53,18 @@ class PostgresServer:
     def start(self) -> None:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "egov", "--auth=trust", "-E", "UTF8",
                   "--locale=C")
+        self.resume()
+
+    def resume(self) -> None:
+        """Start the server (again, after `pause`)."""
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"), "-w", "-o",
                   f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
         self.started = True
+
+    def pause(self) -> None:
+        """Stop the server as a crash or a restart would: connections are cut."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        self.started = False
 
     def stop(self) -> None:
         if self.started:

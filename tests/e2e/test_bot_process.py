@@ -264,3 +264,31 @@ async def test_webhook_mode_checks_the_secret_and_handles_a_retried_update_once(
         assert len([m for m in emulator.sent(citizen) if "#1" in (m.get("text") or "")]) == 1
     finally:
         bot.stop()
+
+
+async def test_database_restart_is_survived(emulator: BotApiEmulator, tmp_path: Path, postgres) -> None:
+    """PostgreSQL goes away while the bot runs: the citizen gets an apology, and once the database is back
+    the bot works again by itself; the ticket opened before is still there and its reply is delivered."""
+    citizen = emulator.private_chat(5001, "Айгуль")
+    group = emulator.group_chat(GROUP_ID, "Библиотекари", supergroup=True)
+    bot = BotProcess(emulator, tmp_path)
+    url = postgres.create_database()
+    bot.environment = lambda original=bot.environment: original() | {"DATABASE_URL": url}
+    await bot.start()
+    try:
+        emulator.send_text(citizen, None, "где купить билет на концерт")
+        card = await emulator.wait_for("концерт", chat=group)
+
+        postgres.pause()
+        asked = emulator.send_text(citizen, None, "как получить эцп")
+        apology = await emulator.wait_for(lambda m: "что-то пошло не так" in (m.get("text") or ""), chat=citizen,
+                                          after=asked, timeout=30)
+        assert apology
+        postgres.resume()
+
+        emulator.send_text(group, emulator.user(7101, "Гульнар"), "В кассе Дворца культуры.", reply_to=card["message_id"])
+        await emulator.wait_for("Ответ библиотекаря на ваш вопрос #1", chat=citizen, timeout=30)
+    finally:
+        bot.stop()
+        if not postgres.started:
+            postgres.resume()
