@@ -308,6 +308,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         store = TicketStore.from_url(settings.database_url)
     except StoreError as error:
         raise UsageError(str(error)) from None
+    if not args.no_migrate:
+        try:
+            asyncio.run(_upgrade(settings.database_url))
+        except StoreError as error:
+            raise UsageError(str(error)) from None
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     helpdesk = HelpDesk(Library(kb), store, hours=settings.hours)
@@ -335,7 +340,7 @@ def with_helpdesk(args: argparse.Namespace, work):
     async def run():
         store = TicketStore.from_url(database_url(args.database))
         try:
-            await store.create_schema()
+            await store.upgrade()
             return await work(HelpDesk(Library(kb), store))
         finally:
             await store.dispose()
@@ -344,6 +349,29 @@ def with_helpdesk(args: argparse.Namespace, work):
         return asyncio.run(run())
     except StoreError as error:
         raise UsageError(str(error)) from None
+
+
+async def _upgrade(url: str) -> None:
+    from bot.tickets import TicketStore
+
+    store = TicketStore.from_url(url)
+    try:
+        await store.upgrade()
+    finally:
+        await store.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the database migrations (also done by `egov-bot run` at start)."""
+    from bot.tickets import StoreError
+
+    url = database_url(args.database)
+    try:
+        asyncio.run(_upgrade(url))
+    except StoreError as error:
+        raise UsageError(str(error)) from None
+    print("database is up to date")
+    return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -415,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     drafts.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
     drafts.set_defaults(handler=cmd_drafts)
 
+    db = commands.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db.add_parser("upgrade", help="apply the database migrations")
+    upgrade.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+
     stats = commands.add_parser("stats", parents=[common], help="usage figures and the most frequent unmatched questions")
     stats.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     stats.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
@@ -427,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         sub = commands.add_parser(name, parents=[common], help=text)
         sub.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
+        sub.add_argument("--no-migrate", action="store_true", help="do not apply database migrations at start")
         sub.add_argument("--webhook", action="store_true",
                          help="receive updates on a webhook (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_LISTEN, WEBHOOK_PORT)")
         sub.set_defaults(handler=handler)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, delete, func, or_, select, update
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, delete, func, or_, select, update
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 OPEN_STATUSES = ("open", "taken")
+INITIAL_REVISION = "0001"  # the schema as of the first release with migrations
 LEASE_SECONDS = 60.0  # how long an instance may take to deliver what it claimed before another retries
 FORGOTTEN = "[удалено по просьбе жителя]"
 
@@ -61,7 +63,7 @@ class TicketRow(Base):
     candidates: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{"id", "score"}] the matcher considered
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     taken_by: Mapped[str | None] = mapped_column(String(128), default=None)
-    taken_by_id: Mapped[int | None] = mapped_column(default=None)
+    taken_by_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # Telegram ids exceed 32 bits
     taken_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     first_reply_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
@@ -81,7 +83,7 @@ class TicketMessageRow(Base):
     direction: Mapped[str] = mapped_column(String(16))  # "citizen" (to the group) or "librarian" (to the citizen)
     text: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[str | None] = mapped_column(String(16), default=None)  # photo, document, voice ...: copied as is
-    source_chat_id: Mapped[int | None] = mapped_column(default=None)     # where the original message is
+    source_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # where the original message is
     source_message_id: Mapped[int | None] = mapped_column(default=None)
     author: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -133,7 +135,7 @@ class ProcessedUpdateRow(Base):
 
     __tablename__ = "processed_updates"
 
-    update_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -255,6 +257,33 @@ class TicketStore:
         except (DBAPIError, OSError) as error:
             reason = " ".join(str(getattr(error, "orig", error)).split())
             raise StoreError(f"cannot open the database {self._engine.url.render_as_string()}: {reason}") from None
+
+    async def upgrade(self) -> None:
+        """Bring the database schema up to date with the Alembic migrations in bot/migrations.
+
+        A database made before migrations existed (its tables were created directly) is first marked
+        as being at the initial revision, so that nothing in it is recreated or lost.
+        """
+        from alembic import command
+        from alembic.config import Config
+        from sqlalchemy import inspect
+
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+
+        def run(connection) -> None:
+            config.attributes["connection"] = connection
+            tables = set(inspect(connection).get_table_names())
+            if "tickets" in tables and "alembic_version" not in tables:
+                command.stamp(config, INITIAL_REVISION)
+            command.upgrade(config, "head")
+
+        try:
+            async with self._engine.begin() as connection:
+                await connection.run_sync(run)
+        except (DBAPIError, OSError) as error:
+            reason = " ".join(str(getattr(error, "orig", error)).split())
+            raise StoreError(f"cannot upgrade the database {self._engine.url.render_as_string()}: {reason}") from None
 
     async def dispose(self) -> None:
         await self._engine.dispose()

@@ -134,7 +134,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
         builder = builder.base_url(api_url(settings.base_url)).base_file_url(api_url(settings.base_url, "file"))
 
     async def post_init(app: Application) -> None:
-        await helpdesk.store.create_schema()
+        # The schema is the migrations' business (`egov-bot run` applies them before starting).
         try:
             await app.bot.set_my_commands([BotCommand(name, text) for name, text in CITIZEN_COMMANDS])
         except TelegramError as error:

@@ -1,0 +1,57 @@
+"""Alembic migrations: an empty database and a database made before migrations both end up at the models."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from bot import cli
+from bot.tickets import Base, TicketStore
+
+
+async def differences(store: TicketStore) -> list:
+    async with store._engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata))
+
+
+async def test_migrations_build_exactly_the_models(any_store: TicketStore) -> None:
+    fresh = TicketStore.from_url(any_store.url.replace("store.sqlite3", "migrated.sqlite3"))
+    if "postgresql" in any_store.url:  # a second, empty database on the same server
+        fresh = TicketStore.from_url(any_store.url)
+        async with fresh._engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)
+    try:
+        await fresh.upgrade()
+        await fresh.upgrade()  # twice: nothing to do the second time
+        assert await differences(fresh) == []
+    finally:
+        await fresh.dispose()
+
+
+async def test_a_database_made_before_migrations_keeps_its_tickets(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
+    old = TicketStore.from_url(url)
+    await old.create_schema()  # as the bot did before migrations
+    citizen = await old.citizen("telegram", "1")
+    ticket = await old.open_ticket(citizen.id, "старый вопрос", "ru")
+    await old.dispose()
+
+    assert await asyncio.to_thread(cli.main, ["db", "upgrade", "--database", url]) == 0  # its own event loop
+    upgraded = TicketStore.from_url(url)
+    try:
+        assert (await upgraded.ticket(ticket.id)).question == "старый вопрос"
+        assert await differences(upgraded) == []
+    finally:
+        await upgraded.dispose()
+    rows = sqlite3.connect(tmp_path / "old.sqlite3").execute("SELECT version_num FROM alembic_version").fetchall()
+    assert rows == [("0001",)]
+
+
+def test_db_upgrade_with_a_bad_url_is_one_line(capsys) -> None:
+    assert cli.main(["db", "upgrade", "--database", "nosuchdb://x"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
