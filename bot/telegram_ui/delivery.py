@@ -59,6 +59,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
             await bot.send_message(group_id, piece, parse_mode=ParseMode.HTML,
                                    reply_parameters=ReplyParameters(sent.message_id, allow_sending_without_reply=True))
         done += 1
+    answered: dict[int, tuple] = {}  # cards to redraw once the citizens have their answers
     for message in await helpdesk.store.pending_messages():
         ticket = await helpdesk.store.ticket(message.ticket_id)
         if ticket is None:
@@ -74,7 +75,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
             if message.direction == "librarian":
                 await _to_citizen(bot, int(citizen.external_id), ticket, message, citizen.language)
                 await helpdesk.store.mark_delivered(message.id)
-                await _refresh_card(bot, helpdesk, group_id, ticket, zone, answered=(message.author, message.created_at))
+                answered[ticket.id] = (ticket, (message.author, message.created_at))
             else:
                 group_message_id = await _to_group(bot, group_id, ticket, message, citizen.first_name)
                 await helpdesk.store.mark_delivered(message.id, group_message_id)
@@ -97,6 +98,8 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
         except (NetworkError, TelegramError) as error:
             log.warning("message %s not delivered yet: %s", message.id, error)
             await helpdesk.store.retry_later(message.id, backoff(message.attempts))
+    for ticket, last in answered.values():  # the group's rate limit may slow these: citizens come first
+        await _refresh_card(bot, helpdesk, group_id, ticket, zone, answered=last)
     for ticket in await helpdesk.store.notices_to_send():
         notice = await helpdesk.store.claim_notice(ticket.id)
         if notice is None:
