@@ -292,3 +292,15 @@ async def test_database_restart_is_survived(emulator: BotApiEmulator, tmp_path: 
         bot.stop()
         if not postgres.started:
             postgres.resume()
+
+
+async def test_delivery_is_retried_after_a_timeout(world) -> None:
+    emulator, bot, citizen, group = world
+    emulator.send_text(citizen, None, "рецепт бешбармака")
+    card = await emulator.wait_for("бешбармака", chat=group)
+    emulator.delay_next("sendMessage", 7)  # longer than the client's 5-second read timeout
+    emulator.send_text(group, emulator.user(7101, "Гульнар"), "Посмотрите книгу «Казахская кухня».", reply_to=card["message_id"])
+    await emulator.wait_for("Казахская кухня", chat=citizen, timeout=30)
+    await bot.rows_become("SELECT delivered FROM ticket_messages", [(1,)], timeout=30)
+    # A timed-out request may still have reached Telegram: the message can arrive twice, never zero times.
+    assert 1 <= len([m for m in emulator.sent(citizen) if "Казахская кухня" in (m.get("text") or "")]) <= 2
