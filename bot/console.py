@@ -80,6 +80,8 @@ class Console:
                 await self._choose(citizen, int(message))
                 continue
             self._pending = None
+            if await self.helpdesk.privacy_warning(citizen, message):
+                self.say(locales.text(self.lang, "privacy_warning"))
             reply = await self.helpdesk.ask(citizen, message)
             self.lang = reply.lang
             if isinstance(reply, Clarify):
