@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import locales, places
-from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Reply, SmallTalk
+from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Reply, SmallTalk, scores
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
 from bot.telegram_ui.delivery import flush as flush_deliveries
@@ -286,7 +286,7 @@ async def button(update: Update, context: BotContext) -> None:
             question_text = _question_of(message) or "—"
             decision = helpdesk.library.matcher.match(question_text)
             reply = await helpdesk.escalate(citizen, question_text, decision.lang if question_text != "—" else lang,
-                                            kind="declined", candidates=_scores(decision))
+                                            kind="declined", candidates=scores(decision))
             await message.reply_text(escalated_text(reply, lang, context))
             await flush_deliveries(context)
         else:
@@ -294,7 +294,8 @@ async def button(update: Update, context: BotContext) -> None:
             if entry is None:
                 await message.reply_text(render.t(lang, "stale_button"))
                 return
-            answer_lang = helpdesk.library.matcher.match(_question_of(message)).lang if _question_of(message) else render.content_lang(lang)
+            asked = _question_of(message)
+            answer_lang = helpdesk.library.matcher.match(asked).lang if asked else render.content_lang(lang)
             await reply_html(message, render.entry_text(entry, answer_lang), render.answer_keyboard(entry, lang), quote=False)
     elif kind == "f":
         helpful, _, entry_id = rest.partition(":")
@@ -400,6 +401,3 @@ async def _menu_button(query, rest: str, lang: str, context: BotContext) -> None
         return
     await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
-
-def _scores(decision) -> list[dict]:
-    return [{"id": c.id, "score": round(c.score, 3)} for c in decision.candidates]

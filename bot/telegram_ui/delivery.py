@@ -174,8 +174,6 @@ async def _refresh_card(bot: Bot, helpdesk: HelpDesk, group_id: int, ticket: Tic
             log.info("card of ticket #%s not updated: %s", fresh.id, error)
 
 
-refresh_card = _refresh_card
-
 
 async def flush(context: BotContext) -> None:
     """Post new cards and messages now rather than on the next tick of the delivery job."""
