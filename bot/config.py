@@ -122,6 +122,8 @@ class Settings:
     hours: LibrarianHours
     query_log_days: int = 90
     webhook: "Webhook | None" = None
+    flood_limit: int = 10    # messages a citizen may send per minute (0: no limit)
+    send_rate: float = 30.0  # messages a second the bot sends overall (Telegram's limit is about 30)
 
 
     @classmethod
@@ -156,6 +158,16 @@ class Settings:
                 raise ConfigError(f"EDITOR_IDS must be Telegram user ids separated by commas, not {item!r}")
             editors.add(int(item))
         hours = LibrarianHours.parse(get("LIBRARIAN_HOURS") or DEFAULT_HOURS, get("LIBRARIAN_TIMEZONE") or DEFAULT_TIMEZONE)
+        flood = get("FLOOD_LIMIT") or "10"
+        if not flood.isdigit():
+            raise ConfigError(f"FLOOD_LIMIT must be a whole number of messages a minute (0: no limit), not {flood!r}")
+        rate = get("SEND_RATE") or "30"
+        try:
+            send_rate = float(rate)
+        except ValueError:
+            send_rate = 0.0
+        if send_rate <= 0:
+            raise ConfigError(f"SEND_RATE must be a positive number of messages a second, not {rate!r}")
         days = get("QUERY_LOG_DAYS") or "90"
         if not days.isdigit() or int(days) < 1:
             raise ConfigError(f"QUERY_LOG_DAYS must be a whole number of days (at least 1), not {days!r}")
@@ -169,6 +181,8 @@ class Settings:
             hours=hours,
             query_log_days=int(days),
             webhook=Webhook.from_values(get) if webhook else None,
+            flood_limit=int(flood),
+            send_rate=send_rate,
         )
 
 

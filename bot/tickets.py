@@ -272,6 +272,9 @@ class TicketStore:
         config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
 
         def run(connection) -> None:
+            if connection.dialect.name == "postgresql":
+                # Instances starting together on a new database: one migrates, the others wait for it.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(420250)")
             config.attributes["connection"] = connection
             tables = set(inspect(connection).get_table_names())
             if "tickets" in tables and "alembic_version" not in tables:

@@ -24,6 +24,8 @@ def test_defaults() -> None:
     assert s.base_url is None and s.editor_ids == frozenset()
     assert s.hours.text == "Mon-Fri 09:00-18:00" and str(s.hours.zone) == "Asia/Almaty"
     assert s.query_log_days == 90 and settings(QUERY_LOG_DAYS="30").query_log_days == 30
+    assert (s.flood_limit, s.send_rate) == (10, 30.0)
+    assert (settings(FLOOD_LIMIT="0").flood_limit, settings(SEND_RATE="12.5").send_rate) == (0, 12.5)
 
 
 def test_all_settings() -> None:
@@ -49,6 +51,9 @@ def test_all_settings() -> None:
     ({"KNOWLEDGE_DIR": "/no/such/dir"}, "KNOWLEDGE_DIR"),
     ({"QUERY_LOG_DAYS": "forever"}, "QUERY_LOG_DAYS"),
     ({"QUERY_LOG_DAYS": "0"}, "QUERY_LOG_DAYS"),
+    ({"FLOOD_LIMIT": "many"}, "FLOOD_LIMIT"),
+    ({"SEND_RATE": "0"}, "SEND_RATE"),
+    ({"SEND_RATE": "fast"}, "SEND_RATE"),
 ])
 def test_bad_settings_name_the_variable(extra: dict, named: str) -> None:
     with pytest.raises(ConfigError) as error:

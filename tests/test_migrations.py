@@ -55,3 +55,16 @@ async def test_a_database_made_before_migrations_keeps_its_tickets(tmp_path: Pat
 def test_db_upgrade_with_a_bad_url_is_one_line(capsys) -> None:
     assert cli.main(["db", "upgrade", "--database", "nosuchdb://x"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+async def test_instances_migrating_a_new_postgresql_database_at_once(postgres) -> None:
+    """Several instances started together on a new database: one migrates, the others wait (advisory lock).
+    (SQLite serves one process only, so this is a PostgreSQL matter.)"""
+    url = postgres.create_database()
+    stores = [TicketStore.from_url(url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(store.upgrade() for store in stores))
+        assert await differences(stores[0]) == []
+    finally:
+        for store in stores:
+            await store.dispose()

@@ -127,7 +127,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
     # The rate limiter keeps bursts of replies within Telegram's limits (about 30 messages a second,
     # 20 a minute in a group); a 429 that still happens reaches the delivery job, which waits and retries.
     builder = (ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
-               .rate_limiter(AIORateLimiter(max_retries=0)))
+               .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0)))
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
     if settings.base_url:
@@ -147,7 +147,8 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     app.bot_data.update(helpdesk=helpdesk, settings=settings, delivery_lock=asyncio.Lock(),
-                        access_points=access_points or [], flood=FloodGuard())
+                        access_points=access_points or [],
+                        flood=FloodGuard(limit=settings.flood_limit or 10**9))
     app.add_handler(TypeHandler(Update, once_only), group=-2)  # before everything else
     app.add_handler(TypeHandler(Update, flood_control), group=-1)
 
