@@ -237,8 +237,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     warnings = [p for p in problems if p.severity == "warning"]
     for problem in errors + (warnings if not args.quiet else []):
         print(problem)
-    entries = "" if errors and not problems else ""
-    print(f"{len(errors)} errors, {len(warnings)} warnings{entries}")
+    print(f"{len(errors)} errors, {len(warnings)} warnings")
     return 1 if errors else 0
 
 

@@ -125,7 +125,7 @@ class HelpDesk:
     # --- citizens -------------------------------------------------------------------------------
 
     def _small_talk(self, question: str) -> str | None:
-        words = {textnorm.fold(w) for w in textnorm.tokens(textnorm.clean(question))}
+        words = _word_set(question)
         if not words:
             return "no-words"
         if words <= self._greetings:

@@ -84,11 +84,9 @@ class Candidate:
     id: str
     score: float
     variant: str = ""  # the question variant or title that matched best
-    coverage: float = 0.0  # the share of the question's weight that this variant explains
     fit: float = 0.0       # how well the best variant fits (weighted F-measure)
     typical: float = 0.0   # how typical the question's words are of the entry as a whole
     evidence: float = 0.0  # the weight of the question's words this variant matched (the rarest word weighs 1)
-    recall: float = 0.0    # the share of the variant's own weight that the question covers
 
 
 @dataclass(frozen=True)
@@ -458,11 +456,8 @@ class Matcher:
         ranked = []
         for i in heapq.nlargest(limit, blended, key=blended.__getitem__):
             doc_id = best_doc[i]
-            matched = matched_q[doc_id]
-            ranked.append(Candidate(
-                self._entry_ids[i], blended[i], self._documents[doc_id].text, matched / question_total,
-                best_fit[i], typical[i] / question_total, matched, matched_d[doc_id] / doc_total[doc_id],
-            ))
+            ranked.append(Candidate(self._entry_ids[i], blended[i], self._documents[doc_id].text, best_fit[i],
+                                    typical[i] / question_total, matched_q[doc_id]))
         ranked.sort(key=lambda c: (-c.score, c.id))
         return ranked
 
