@@ -6,13 +6,19 @@ group message belongs to which ticket, what is still to be delivered), so a rest
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Awaitable, Callable, Generic, TypeVar
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, delete, func, or_, select, update
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, delete, event, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -24,6 +30,15 @@ FORGOTTEN = "[удалено по просьбе жителя]"
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _sqlite_settings(connection, _record) -> None:
+    """Write-ahead log: readers never wait for the writer, and a commit needs no disk flush (a kill -9
+    loses nothing; only a power cut can lose the last commits). Wait up to 5 s for a busy database."""
+    cursor = connection.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
 
 
 class StoreError(Exception):
@@ -232,20 +247,80 @@ def default_database_url(directory: str = ".") -> str:
     return f"sqlite+aiosqlite:///{directory.rstrip('/')}/egov-bot.sqlite3"
 
 
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+BATCH_LIMIT = 200  # calls served by one transaction at most
+
+
+class _Batched(Generic[Item, Result]):
+    """Group commit: calls that arrive while a batch is in the database wait and go together in the next.
+
+    Alone, a call costs one transaction, as before. Under load (many citizens at once) one transaction
+    serves all the calls that queued meanwhile. `run` gets the items and returns one result for each, in
+    order; if it raises, every caller of that batch gets the error.
+    """
+
+    def __init__(self, run: Callable[[list[Item]], Awaitable[list[Result]]]) -> None:
+        self._run = run
+        self._queue: list[tuple[Item, asyncio.Future]] = []
+        self._worker: asyncio.Task | None = None
+
+    async def __call__(self, item: Item) -> Result:
+        loop = asyncio.get_running_loop()
+        if self._worker is not None and self._worker.get_loop() is not loop:  # a new event loop (tests, CLI)
+            self._queue, self._worker = [], None
+        future = loop.create_future()
+        self._queue.append((item, future))
+        if self._worker is None or self._worker.done():
+            self._worker = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        await asyncio.sleep(0)  # calls made in this turn of the event loop join the first batch
+        while self._queue:
+            batch, self._queue = self._queue[:BATCH_LIMIT], self._queue[BATCH_LIMIT:]
+            try:
+                results = await self._run([item for item, _ in batch])
+            except Exception as error:  # noqa: BLE001 - it belongs to the callers: each of them gets it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+            else:
+                for (_, future), result in zip(batch, results):
+                    if not future.done():
+                        future.set_result(result)
+
+
 class TicketStore:
     """Citizens, tickets, their messages, feedback, drafts and the question log.
 
-    Each method owns its session and transaction.
+    Each method owns its session and transaction. The four calls made for every citizen's message (the
+    update id, the citizen, their open tickets, the question log) are batched: see _Batched.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._new_updates = _Batched(self._record_updates)
+        self._citizens = _Batched(self._find_citizens)
+        self._open_tickets = _Batched(self._open_tickets_of_many)
+        self._questions = _Batched(self._log_questions)
+
+    def _insert(self, table):
+        """INSERT with ON CONFLICT support, in this database's dialect."""
+        return (postgresql_insert if self._engine.dialect.name == "postgresql" else sqlite_insert)(table)
 
     @classmethod
     def from_url(cls, url: str) -> "TicketStore":
         try:
-            return cls(create_async_engine(url, pool_pre_ping=True))
+            if make_url(url).get_backend_name() == "sqlite":
+                # One connection: SQLite has one writer anyway, and transactions that read and then write
+                # could otherwise fail with "database is locked" when handlers run concurrently.
+                engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+                event.listen(engine.sync_engine, "connect", _sqlite_settings)
+            else:  # a server can restart: each connection is checked before use
+                engine = create_async_engine(url, pool_pre_ping=True)
+            return cls(engine)
         except (ArgumentError, NoSuchModuleError, ImportError) as error:
             raise StoreError(f"the database URL {url!r} is not usable ({type(error).__name__}): "
                              "use e.g. sqlite+aiosqlite:///egov-bot.sqlite3") from None
@@ -295,6 +370,29 @@ class TicketStore:
 
     async def citizen(self, channel: str, external_id: str, *, language: str = "ru", first_name: str = "") -> Citizen:
         """The citizen on this channel, created on first contact (the first name kept current)."""
+        return await self._citizens((channel, external_id, language, first_name[:128]))
+
+    async def _find_citizens(self, keys: list[tuple[str, str, str, str]]) -> list[Citizen]:
+        """Known citizens with nothing to change are read in one query; the others one by one."""
+        found: dict[tuple[str, str], CitizenRow] = {}
+        async with self._sessions.begin() as session:
+            by_channel: dict[str, set[str]] = defaultdict(set)
+            for channel, external_id, _, _ in keys:
+                by_channel[channel].add(external_id)
+            for channel, ids in by_channel.items():
+                rows = await session.scalars(
+                    select(CitizenRow).where(CitizenRow.channel == channel, CitizenRow.external_id.in_(ids)))
+                found.update(((row.channel, row.external_id), row) for row in rows)
+        citizens = []
+        for channel, external_id, language, first_name in keys:
+            row = found.get((channel, external_id))
+            if row is not None and not row.blocked and (not first_name or row.first_name == first_name):
+                citizens.append(_citizen(row))
+            else:
+                citizens.append(await self._citizen_one(channel, external_id, language, first_name))
+        return citizens
+
+    async def _citizen_one(self, channel: str, external_id: str, language: str, first_name: str) -> Citizen:
         async with self._sessions.begin() as session:
             row = await session.scalar(
                 select(CitizenRow).where(CitizenRow.channel == channel, CitizenRow.external_id == external_id)
@@ -355,12 +453,20 @@ class TicketStore:
 
     async def first_time(self, update_id: int) -> bool:
         """Record an update id; False when it was recorded before (the update is a duplicate)."""
-        try:
-            async with self._sessions.begin() as session:
-                session.add(ProcessedUpdateRow(update_id=update_id))
-            return True
-        except IntegrityError:
-            return False
+        return await self._new_updates(update_id)
+
+    async def _record_updates(self, update_ids: list[int]) -> list[bool]:
+        unique = list(dict.fromkeys(update_ids))
+        table = ProcessedUpdateRow.__table__
+        async with self._sessions.begin() as session:
+            recorded = set(await session.scalars(
+                self._insert(table).values([{"update_id": u, "created_at": utcnow()} for u in unique])
+                .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
+        results = []
+        for update_id in update_ids:  # the same id twice in one batch: only the first one is new
+            results.append(update_id in recorded)
+            recorded.discard(update_id)
+        return results
 
     async def purge_updates(self, older_than: dt.datetime) -> None:
         async with self._sessions.begin() as session:
@@ -397,9 +503,13 @@ class TicketStore:
 
     async def log_question(self, citizen_id: int | None, question: str, lang: str, decision: str,
                            entry_id: str | None, score: float) -> None:
+        await self._questions({"citizen_id": citizen_id, "question": question, "lang": lang, "decision": decision,
+                               "entry_id": entry_id, "score": score, "created_at": utcnow()})
+
+    async def _log_questions(self, rows: list[dict]) -> list[None]:
         async with self._sessions.begin() as session:
-            session.add(QuestionRow(citizen_id=citizen_id, question=question, lang=lang, decision=decision,
-                                    entry_id=entry_id, score=score))
+            await session.execute(insert(QuestionRow), rows)
+        return [None] * len(rows)
 
     async def count_questions(self) -> int:
         async with self._sessions.begin() as session:
@@ -435,12 +545,19 @@ class TicketStore:
             return [_ticket(row) for row in rows]
 
     async def open_tickets_of(self, citizen_id: int) -> list[Ticket]:
+        """The citizen's open tickets, oldest first."""
+        return await self._open_tickets(citizen_id)
+
+    async def _open_tickets_of_many(self, citizen_ids: list[int]) -> list[list[Ticket]]:
+        tickets: dict[int, list[Ticket]] = defaultdict(list)
         async with self._sessions.begin() as session:
             rows = await session.scalars(
-                select(TicketRow).where(TicketRow.citizen_id == citizen_id, TicketRow.status.in_(OPEN_STATUSES))
+                select(TicketRow).where(TicketRow.citizen_id.in_(set(citizen_ids)), TicketRow.status.in_(OPEN_STATUSES))
                 .order_by(TicketRow.created_at, TicketRow.id)
             )
-            return [_ticket(row) for row in rows]
+            for row in rows:
+                tickets[row.citizen_id].append(_ticket(row))
+        return [list(tickets[citizen_id]) for citizen_id in citizen_ids]
 
     async def cards_to_post(self) -> list[Ticket]:
         """Open tickets whose card is not yet in the librarians' group (and nobody is posting it)."""

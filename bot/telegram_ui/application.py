@@ -21,9 +21,11 @@ from bot.tickets import utcnow
 from bot.telegram_ui import citizen, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
 from bot.telegram_ui.delivery import deliver_all
+from bot.telegram_ui.ordering import PerChatOrder
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 3.0  # seconds between passes of the delivery job
+CONCURRENT_UPDATES = 64  # chats handled at the same time (one chat's updates always one after another)
 
 CITIZEN_COMMANDS = [("start", "Начать"), ("menu", "Темы"), ("where", "Ближайшая библиотека"),
                     ("status", "Мои вопросы"), ("cancel", "Отменить вопрос"), ("lang", "Язык / Тіл / Language"),
@@ -127,7 +129,8 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
     # The rate limiter keeps bursts of replies within Telegram's limits (about 30 messages a second,
     # 20 a minute in a group); a 429 that still happens reaches the delivery job, which waits and retries.
     builder = (ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
-               .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0)))
+               .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
+               .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES)))
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
     if settings.base_url:
