@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+from sqlalchemy import event
+
 from bot.tickets import TicketStore, utcnow
 
 
@@ -120,3 +122,68 @@ async def test_a_lease_ends_and_another_instance_delivers(any_store: TicketStore
     await asyncio.sleep(0.3)
     assert [m.id for m in await any_store.pending_messages()] == [message.id]
     assert await any_store.claim_message(message.id)
+
+
+class StatementCounter:
+    """Counts the SQL statements that reach the database, by their first words."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self.statements: list[str] = []
+        event.listen(store._engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement: str, *args) -> None:
+        self.statements.append(" ".join(statement.split()))
+
+    def count(self, prefix: str) -> int:
+        return sum(s.startswith(prefix) for s in self.statements)
+
+
+async def test_calls_made_together_share_one_transaction(any_store: TicketStore) -> None:
+    """Forty citizens writing at once: their update ids, profiles, open tickets and question-log rows go to
+    the database in a few statements, and each caller still gets its own, correct result."""
+    ids = [str(9000 + n) for n in range(40)]
+    for external_id in ids[:20]:  # half of them are known already
+        await any_store.citizen("telegram", external_id, first_name="Житель")
+    with_ticket = await any_store.citizen("telegram", ids[0], first_name="Житель")
+    ticket = await any_store.open_ticket(with_ticket.id, "вопрос", "ru")
+    counter = StatementCounter(any_store)
+
+    fresh = await asyncio.gather(*(any_store.first_time(500 + n) for n in range(40)))
+    citizens = await asyncio.gather(*(any_store.citizen("telegram", i, first_name="Житель") for i in ids[:20]))
+    tickets = await asyncio.gather(*(any_store.open_tickets_of(c.id) for c in citizens))
+    await asyncio.gather(*(any_store.log_question(c.id, "как получить эцп", "ru", "answer", "eds-obtain", 0.9)
+                           for c in citizens))
+
+    assert fresh == [True] * 40
+    assert [c.external_id for c in citizens] == ids[:20] and citizens[0].id == with_ticket.id
+    assert [[t.id for t in ts] for ts in tickets] == [[ticket.id]] + [[]] * 19
+    assert await any_store.count_questions() == 20
+    assert counter.count("INSERT INTO processed_updates") == 1
+    assert counter.count("SELECT citizens") == 1
+    assert counter.count("SELECT tickets") == 1
+    assert counter.count("INSERT INTO questions") == 1
+
+
+async def test_a_repeated_update_id_is_new_only_once(any_store: TicketStore) -> None:
+    assert await any_store.first_time(77)
+    results = await asyncio.gather(any_store.first_time(77), any_store.first_time(78), any_store.first_time(78))
+    assert results == [False, True, False]
+
+
+async def test_new_and_changed_citizens_in_a_batch(any_store: TicketStore) -> None:
+    known = await any_store.citizen("telegram", "1", first_name="Старое")
+    await any_store.mark_blocked(known.id)
+    renamed, new, again = await asyncio.gather(any_store.citizen("telegram", "1", first_name="Новое"),
+                                               any_store.citizen("telegram", "2", language="kk", first_name="Әсел"),
+                                               any_store.citizen("telegram", "1"))
+    assert renamed.id == known.id == again.id and renamed.first_name == "Новое" and not renamed.blocked
+    assert new.id != known.id and new.language == "kk"
+
+
+async def test_a_failing_batch_fails_every_caller(any_store: TicketStore) -> None:
+    await any_store.dispose()
+    broken = TicketStore.from_url(any_store.url.replace("store.sqlite3", "missing/dir/x.sqlite3")
+                                  if "sqlite" in any_store.url else any_store.url.rsplit("/", 1)[0] + "/no_such_db")
+    results = await asyncio.gather(*(broken.first_time(n) for n in range(5)), return_exceptions=True)
+    assert all(isinstance(r, Exception) for r in results)
+    await broken.dispose()
