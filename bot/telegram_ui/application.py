@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from pathlib import Path
@@ -20,7 +19,7 @@ from bot.limits import FloodGuard
 from bot.tickets import utcnow
 from bot.telegram_ui import citizen, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
-from bot.telegram_ui.delivery import deliver_all
+from bot.telegram_ui.delivery import Courier, deliver_all
 from bot.telegram_ui.ordering import PerChatOrder
 
 log = logging.getLogger(__name__)
@@ -43,9 +42,7 @@ def api_url(base: str, kind: str = "bot") -> str:
 async def delivery_job(context: BotContext) -> None:
     """Deliver whatever is pending; a database or network fault only postpones it to the next pass."""
     try:
-        async with context.delivery_lock:
-            await deliver_all(context.bot, context.helpdesk, context.settings.librarian_chat_id,
-                              context.settings.hours.zone)
+        await context.courier.run()
     except Exception:  # noqa: BLE001 - the job must keep running: everything is still in the database
         log.warning("delivery pass failed; will retry", exc_info=True)
 
@@ -146,10 +143,12 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
         app.job_queue.run_repeating(purge_job, interval=24 * 3600, first=60, name="purge question log")
 
     async def post_shutdown(app: Application) -> None:
+        await courier.settled(timeout=10)  # what is not sent by then stays in the database for the next start
         await helpdesk.store.dispose()
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
-    app.bot_data.update(helpdesk=helpdesk, settings=settings, delivery_lock=asyncio.Lock(),
+    courier = Courier(lambda: deliver_all(app.bot, helpdesk, settings.librarian_chat_id, settings.hours.zone))
+    app.bot_data.update(helpdesk=helpdesk, settings=settings, courier=courier,
                         access_points=access_points or [],
                         flood=FloodGuard(limit=settings.flood_limit or 10**9))
     app.add_handler(TypeHandler(Update, once_only), group=-2)  # before everything else

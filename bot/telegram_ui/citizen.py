@@ -13,7 +13,6 @@ from bot import locales, places
 from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Reply, SmallTalk, scores
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.delivery import flush as flush_deliveries
 from bot.telegram_ui.delivery import refresh
 from bot.tickets import Citizen
 
@@ -76,10 +75,10 @@ async def show_reply(message: Message, reply: Reply, ui_lang: str, context: BotC
         await reply_html(message, text, markup)
     elif isinstance(reply, Escalated):
         await message.reply_text(escalated_text(reply, lang, context))
-        await flush_deliveries(context)
+        context.courier.soon()
     elif isinstance(reply, FollowUp):
         await message.reply_text(render.t(lang, "follow_up", number=reply.ticket.id))
-        await flush_deliveries(context)
+        context.courier.soon()
     elif isinstance(reply, SmallTalk):
         key = {"greeting": "greeting_reply", "thanks": "thanks_reply"}.get(reply.kind, "no_words")
         await message.reply_text(render.t(lang, key))
@@ -122,7 +121,7 @@ async def media(update: Update, context: BotContext) -> None:
         await message.reply_text(render.t(citizen.language, "media_without_ticket"))
         return
     await message.reply_text(render.t(citizen.language, "follow_up", number=followup.ticket.id))
-    await flush_deliveries(context)
+    context.courier.soon()
 
 
 async def status(update: Update, context: BotContext) -> None:
@@ -288,7 +287,7 @@ async def button(update: Update, context: BotContext) -> None:
             reply = await helpdesk.escalate(citizen, question_text, decision.lang if question_text != "—" else lang,
                                             kind="declined", candidates=scores(decision))
             await message.reply_text(escalated_text(reply, lang, context))
-            await flush_deliveries(context)
+            context.courier.soon()
         else:
             entry = helpdesk.entry(rest)
             if entry is None:
@@ -324,7 +323,7 @@ async def button(update: Update, context: BotContext) -> None:
         if message:
             await quietly(message.edit_reply_markup(None))
         await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
-        await flush_deliveries(context)
+        context.courier.soon()
     elif kind in ("s", "x"):
         entry_id, _, number = rest.rpartition(":")
         entry = helpdesk.entry(entry_id)
@@ -346,7 +345,7 @@ async def button(update: Update, context: BotContext) -> None:
             reply = await helpdesk.escalate(citizen, f"{entry.title[render.content_lang(lang)]}: {step_text}",
                                             render.content_lang(lang), kind="stuck", entry_id=entry.id, step=int(number))
             await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
-            await flush_deliveries(context)
+            context.courier.soon()
     elif kind == "g":
         await query.answer()
         if message:

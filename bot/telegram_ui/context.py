@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
+
+if TYPE_CHECKING:
+    from bot.telegram_ui.delivery import Courier
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -21,8 +23,9 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.application.bot_data["settings"]
 
     @property
-    def delivery_lock(self) -> asyncio.Lock:
-        return self.application.bot_data["delivery_lock"]
+    def courier(self) -> "Courier":
+        """Delivery passes: `context.courier.soon()` after storing something to send."""
+        return self.application.bot_data["courier"]
 
 
 AppType = Application[ExtBot, BotContext, dict, dict, dict, Any]

@@ -7,9 +7,11 @@ bot: the ticket is marked and the librarians are told. Nothing a librarian write
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import warnings
+from typing import Awaitable, Callable
 
 from telegram import Bot, Message, ReplyParameters
 from telegram.constants import ParseMode
@@ -175,10 +177,50 @@ async def _refresh_card(bot: Bot, helpdesk: HelpDesk, group_id: int, ticket: Tic
 
 
 
-async def flush(context: BotContext) -> None:
-    """Post new cards and messages now rather than on the next tick of the delivery job."""
-    async with context.delivery_lock:
-        await deliver_all(context.bot, context.helpdesk, context.settings.librarian_chat_id, context.settings.hours.zone)
+class Courier:
+    """Runs delivery passes one at a time: every few seconds from the job queue, and soon after each event.
+
+    `soon()` returns at once and the pass runs in the background: a handler never waits for Telegram's
+    limits (20 messages a minute in a group), so a burst of new tickets does not slow anyone's answers.
+    Asked again while a pass runs, one more pass follows it.
+    """
+
+    def __init__(self, deliver: Callable[[], Awaitable[None]]) -> None:
+        self._deliver = deliver
+        self._lock = asyncio.Lock()
+        self._background: asyncio.Task | None = None
+        self._again = False
+
+    async def run(self) -> None:
+        """One pass now (after the pass in progress, if any)."""
+        async with self._lock:
+            await self._deliver()
+
+    def soon(self) -> None:
+        if self._background is not None and not self._background.done():
+            self._again = True
+            return
+        self._background = asyncio.get_running_loop().create_task(self._passes(), name="delivery soon")
+
+    async def _passes(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.run()
+            except Exception:  # noqa: BLE001 - all of it is still in the database: the job tries again
+                log.warning("delivery pass failed; the delivery job will retry", exc_info=True)
+            if not self._again:
+                return
+
+    async def settled(self, timeout: float | None = None) -> None:
+        """Wait for the passes asked for so far; after `timeout` seconds, cancel them (at shutdown)."""
+        task = self._background
+        if task is None or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except asyncio.TimeoutError:
+            task.cancel()
 
 
 async def refresh(context: BotContext, ticket_id: int) -> None:

@@ -14,7 +14,6 @@ from telegram.constants import ParseMode
 from bot import locales
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.delivery import flush as flush_deliveries
 from bot.telegram_ui.delivery import refresh
 from bot.tickets import utcnow
 
@@ -52,7 +51,7 @@ async def reply(update: Update, context: BotContext) -> None:
     ticket, _ = result
     if ticket.status == "open":
         await context.helpdesk.take(ticket.id, update.effective_user.id, librarian_name(update))
-    await flush_deliveries(context)
+    context.courier.soon()
 
 
 async def _take(update: Update, context: BotContext, ticket_id: int) -> tuple[str, bool]:
@@ -73,7 +72,7 @@ async def _close(update: Update, context: BotContext, ticket_id: int) -> str:
     if ticket is None:
         return render.t(locales.GROUP, "close_missing", number=ticket_id)
     await refresh(context, ticket_id)
-    await flush_deliveries(context)
+    context.courier.soon()
     return render.t(locales.GROUP, "close_ok", number=ticket_id)
 
 

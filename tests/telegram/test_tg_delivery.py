@@ -3,12 +3,13 @@ the group cannot take yet, an attachment Telegram refuses to copy. Nothing is lo
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from bot import locales
 from bot.telegram_ui.delivery import deliver_all
 from bot.tickets import utcnow
-from tg_harness import AIGUL, GROUP_ID, MARIA, TG, parse_db_time
+from tg_harness import AIGUL, BOLAT, GROUP_ID, MARIA, TG, parse_db_time
 from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
 
 CITIZEN = AIGUL["id"]
@@ -190,3 +191,30 @@ async def test_blocked_citizen_gets_no_rating_prompt(tg: TG) -> None:
     tg.clear()
     await deliver(tg)
     assert not tg.sent(CITIZEN)
+
+
+async def test_a_slow_librarians_group_does_not_hold_up_citizens(tg: TG) -> None:
+    """Posting a card can wait a long time (20 messages a minute in a group): the citizen's reply and the
+    next citizen's answer do not wait for it; the card follows in the background."""
+    from telegram import Update
+
+    gate = asyncio.Event()
+    answer_bot_api = tg.request.do_request
+
+    async def slow_group(url: str, method: str, request_data=None, **kwargs):
+        if request_data is not None and request_data.parameters.get("chat_id") == GROUP_ID:
+            await gate.wait()
+        return await answer_bot_api(url, method, request_data, **kwargs)
+
+    tg.request.do_request = slow_group
+    unmatched = Update.de_json(tg.private_text(AIGUL, QUESTION), tg.app.bot)
+    await asyncio.wait_for(tg.app.process_update(unmatched), 5)
+    assert ru("escalated", number=1).split("\n")[0] in tg.last(CITIZEN).text
+    answerable = Update.de_json(tg.private_text(BOLAT, "как получить эцп"), tg.app.bot)
+    await asyncio.wait_for(tg.app.process_update(answerable), 5)
+    assert tg.sent(BOLAT["id"])  # answered while the card still waits
+    assert tg.sent(GROUP_ID) == []  # the card is still on its way
+
+    gate.set()
+    await tg.app.bot_data["courier"].settled()
+    assert "#1" in tg.last(GROUP_ID).text

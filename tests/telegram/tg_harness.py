@@ -271,6 +271,7 @@ class TG:
         """Process one update; a fault in a handler is raised here (unless allow_errors)."""
         before = len(self.errors)
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.app.bot_data["courier"].settled()  # cards and messages the update asked to send
         assert not self.request.unexpected, f"unexpected Bot API methods: {self.request.unexpected}"
         if not allow_errors and len(self.errors) > before:
             raise self.errors[before]
