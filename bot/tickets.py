@@ -24,12 +24,23 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 OPEN_STATUSES = ("open", "taken")
 INITIAL_REVISION = "0001"  # the schema as of the first release with migrations
+FLOOD_WINDOW = dt.timedelta(seconds=60)  # flood control counts a citizen's messages over this time
 LEASE_SECONDS = 60.0  # how long an instance may take to deliver what it claimed before another retries
 FORGOTTEN = "[удалено по просьбе жителя]"
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def alembic_config(connection):
+    """Alembic's configuration for bot/migrations, working on this (synchronous) connection."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
+    config.attributes["connection"] = connection
+    return config
 
 
 def _sqlite_settings(connection, _record) -> None:
@@ -146,12 +157,17 @@ class QuestionRow(Base):
 
 
 class ProcessedUpdateRow(Base):
-    """Telegram update ids already handled: a webhook retry or a second instance must not act twice."""
+    """Telegram update ids already handled: a webhook retry or a second instance must not act twice.
+
+    The citizen's chat is kept too (for two days), so that flood control counts a citizen's messages
+    over every instance."""
 
     __tablename__ = "processed_updates"
+    __table_args__ = (Index("ix_processed_updates_chat_time", "chat_id", "created_at"),)
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 @dataclass(frozen=True)
@@ -326,9 +342,16 @@ class TicketStore:
                              "use e.g. sqlite+aiosqlite:///egov-bot.sqlite3") from None
 
     async def create_schema(self) -> None:
+        """The tables straight from the models, marked as the newest migration (tests and throw-away databases)."""
+        from alembic import command
+
+        def run(connection) -> None:
+            Base.metadata.create_all(connection)
+            command.stamp(alembic_config(connection), "head")
+
         try:
             async with self._engine.begin() as connection:
-                await connection.run_sync(Base.metadata.create_all)
+                await connection.run_sync(run)
         except (DBAPIError, OSError) as error:
             reason = " ".join(str(getattr(error, "orig", error)).split())
             raise StoreError(f"cannot open the database {self._engine.url.render_as_string()}: {reason}") from None
@@ -340,17 +363,13 @@ class TicketStore:
         as being at the initial revision, so that nothing in it is recreated or lost.
         """
         from alembic import command
-        from alembic.config import Config
         from sqlalchemy import inspect
-
-        config = Config()
-        config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
 
         def run(connection) -> None:
             if connection.dialect.name == "postgresql":
                 # Instances starting together on a new database: one migrates, the others wait for it.
                 connection.exec_driver_sql("SELECT pg_advisory_xact_lock(420250)")
-            config.attributes["connection"] = connection
+            config = alembic_config(connection)
             tables = set(inspect(connection).get_table_names())
             if "tickets" in tables and "alembic_version" not in tables:
                 command.stamp(config, INITIAL_REVISION)
@@ -451,21 +470,46 @@ class TicketStore:
             )
             return len(tickets)
 
-    async def first_time(self, update_id: int) -> bool:
-        """Record an update id; False when it was recorded before (the update is a duplicate)."""
-        return await self._new_updates(update_id)
+    async def admit(self, update_id: int, chat_id: int | None = None) -> int | None:
+        """Record an update; None when it was recorded before (a duplicate: do not handle it again).
 
-    async def _record_updates(self, update_ids: list[int]) -> list[bool]:
-        unique = list(dict.fromkeys(update_ids))
+        Otherwise: how many updates this chat sent in the last minute, this one included, as every
+        instance recorded them (0 without a chat). Flood control reads it.
+        """
+        return await self._new_updates((update_id, chat_id))
+
+    async def _record_updates(self, updates: list[tuple[int, int | None]]) -> list[int | None]:
         table = ProcessedUpdateRow.__table__
+        unique = dict(updates[::-1])  # update id -> chat id (one row per id, its first chat)
+        now = utcnow()
         async with self._sessions.begin() as session:
             recorded = set(await session.scalars(
-                self._insert(table).values([{"update_id": u, "created_at": utcnow()} for u in unique])
+                self._insert(table).values([{"update_id": u, "chat_id": c, "created_at": now} for u, c in unique.items()])
                 .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
-        results = []
-        for update_id in update_ids:  # the same id twice in one batch: only the first one is new
-            results.append(update_id in recorded)
+            chats = {chat for update_id, chat in unique.items() if update_id in recorded and chat is not None}
+            counts: dict[int, int] = {}
+            if chats:
+                counts = dict((await session.execute(
+                    select(table.c.chat_id, func.count()).where(table.c.chat_id.in_(chats),
+                                                                table.c.created_at > now - FLOOD_WINDOW)
+                    .group_by(table.c.chat_id))).all())
+        new = []  # per call: is it the one that recorded its id (the same id twice in a batch: the first)
+        for update_id, _ in updates:
+            new.append(update_id in recorded)
             recorded.discard(update_id)
+        later = defaultdict(int)  # a chat's updates in this batch are counted in order: its first sees the fewest
+        for (_, chat), is_new in zip(updates, new):
+            if is_new and chat is not None:
+                later[chat] += 1
+        results: list[int | None] = []
+        for (_, chat), is_new in zip(updates, new):
+            if not is_new:
+                results.append(None)
+            elif chat is None:
+                results.append(0)
+            else:
+                later[chat] -= 1
+                results.append(counts.get(chat, 0) - later[chat])
         return results
 
     async def purge_updates(self, older_than: dt.datetime) -> None:

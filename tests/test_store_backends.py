@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from bot.tickets import TicketStore, utcnow
 
@@ -148,13 +148,13 @@ async def test_calls_made_together_share_one_transaction(any_store: TicketStore)
     ticket = await any_store.open_ticket(with_ticket.id, "вопрос", "ru")
     counter = StatementCounter(any_store)
 
-    fresh = await asyncio.gather(*(any_store.first_time(500 + n) for n in range(40)))
+    fresh = await asyncio.gather(*(any_store.admit(500 + n, 9000 + n) for n in range(40)))
     citizens = await asyncio.gather(*(any_store.citizen("telegram", i, first_name="Житель") for i in ids[:20]))
     tickets = await asyncio.gather(*(any_store.open_tickets_of(c.id) for c in citizens))
     await asyncio.gather(*(any_store.log_question(c.id, "как получить эцп", "ru", "answer", "eds-obtain", 0.9)
                            for c in citizens))
 
-    assert fresh == [True] * 40
+    assert fresh == [1] * 40  # each chat's first message this minute
     assert [c.external_id for c in citizens] == ids[:20] and citizens[0].id == with_ticket.id
     assert [[t.id for t in ts] for ts in tickets] == [[ticket.id]] + [[]] * 19
     assert await any_store.count_questions() == 20
@@ -165,9 +165,23 @@ async def test_calls_made_together_share_one_transaction(any_store: TicketStore)
 
 
 async def test_a_repeated_update_id_is_new_only_once(any_store: TicketStore) -> None:
-    assert await any_store.first_time(77)
-    results = await asyncio.gather(any_store.first_time(77), any_store.first_time(78), any_store.first_time(78))
-    assert results == [False, True, False]
+    assert await any_store.admit(77) == 0  # no chat: nothing to count
+    results = await asyncio.gather(any_store.admit(77), any_store.admit(78, 5), any_store.admit(78, 5))
+    assert results == [None, 1, None]
+
+
+async def test_a_chats_messages_are_counted_over_a_minute_and_over_instances(any_store: TicketStore) -> None:
+    other = TicketStore.from_url(any_store.url)  # a second instance on the same database
+    try:
+        alone = [await any_store.admit(1, 501), await other.admit(2, 501), await any_store.admit(3, 502)]
+        together = await asyncio.gather(any_store.admit(4, 501), any_store.admit(5, 501), any_store.admit(6, 502))
+        assert alone == [1, 2, 1] and list(together) == [3, 4, 2]
+        async with any_store._engine.begin() as connection:  # a minute later
+            await connection.execute(text("UPDATE processed_updates SET created_at = :t"),
+                                     {"t": utcnow() - dt.timedelta(seconds=61)})
+        assert await other.admit(7, 501) == 1
+    finally:
+        await other.dispose()
 
 
 async def test_new_and_changed_citizens_in_a_batch(any_store: TicketStore) -> None:
@@ -180,10 +194,8 @@ async def test_new_and_changed_citizens_in_a_batch(any_store: TicketStore) -> No
     assert new.id != known.id and new.language == "kk"
 
 
-async def test_a_failing_batch_fails_every_caller(any_store: TicketStore) -> None:
-    await any_store.dispose()
-    broken = TicketStore.from_url(any_store.url.replace("store.sqlite3", "missing/dir/x.sqlite3")
-                                  if "sqlite" in any_store.url else any_store.url.rsplit("/", 1)[0] + "/no_such_db")
-    results = await asyncio.gather(*(broken.first_time(n) for n in range(5)), return_exceptions=True)
-    assert all(isinstance(r, Exception) for r in results)
+async def test_a_failing_batch_fails_every_caller(tmp_path) -> None:
+    broken = TicketStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'x.sqlite3'}")
+    results = await asyncio.gather(*(broken.admit(n) for n in range(5)), return_exceptions=True)
+    assert len(results) == 5 and all(isinstance(r, Exception) for r in results)
     await broken.dispose()

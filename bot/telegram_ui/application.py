@@ -15,7 +15,6 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, Appli
 from bot import locales, places
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
-from bot.limits import FloodGuard
 from bot.tickets import utcnow
 from bot.telegram_ui import citizen, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
@@ -52,25 +51,21 @@ def is_card_button(data: object) -> bool:
     return isinstance(data, str) and data[:2] in ("t:", "z:", "d:")
 
 
-async def once_only(update: Update, context: BotContext) -> None:
-    """Before everything: an update seen before (a webhook retry, a second instance) is not handled again."""
-    if not await context.helpdesk.store.first_time(update.update_id):
-        raise ApplicationHandlerStop
-
-
-async def flood_control(update: Update, context: BotContext) -> None:
-    """Before every handler: a citizen sending more than 10 messages a minute is asked once to slow down;
-    the extra messages are not processed (so nothing is processed twice either)."""
+async def admit(update: Update, context: BotContext) -> None:
+    """Before every handler: an update seen before (a webhook retry, a second instance) is not handled again;
+    a citizen sending more than FLOOD_LIMIT messages a minute (counted over all instances) is asked once to
+    slow down, and the extra messages are not processed."""
     chat = update.effective_chat
-    if chat is None or chat.type != "private":
+    citizen_chat = chat.id if chat is not None and chat.type == "private" else None
+    seen = await context.helpdesk.store.admit(update.update_id, citizen_chat)
+    if seen is None:
+        raise ApplicationHandlerStop
+    limit = context.settings.flood_limit
+    if citizen_chat is None or not limit or seen <= limit:
         return
-    verdict = context.application.bot_data["flood"].check(chat.id)
-    if verdict == "ok":
-        return
-    if verdict == "warn":
-        lang = citizen.ui_language(update.effective_user)
+    if seen == limit + 1:
         try:
-            await chat.send_message(render.t(lang, "slow_down"))
+            await chat.send_message(render.t(citizen.ui_language(update.effective_user), "slow_down"))
         except TelegramError:
             pass
     if update.callback_query:
@@ -149,10 +144,8 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     courier = Courier(lambda: deliver_all(app.bot, helpdesk, settings.librarian_chat_id, settings.hours.zone))
     app.bot_data.update(helpdesk=helpdesk, settings=settings, courier=courier,
-                        access_points=access_points or [],
-                        flood=FloodGuard(limit=settings.flood_limit or 10**9))
-    app.add_handler(TypeHandler(Update, once_only), group=-2)  # before everything else
-    app.add_handler(TypeHandler(Update, flood_control), group=-1)
+                        access_points=access_points or [])
+    app.add_handler(TypeHandler(Update, admit), group=-1)  # before everything else
 
     group = filters.Chat(chat_id=settings.librarian_chat_id)
     private = filters.ChatType.PRIVATE

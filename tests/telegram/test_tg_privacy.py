@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import datetime as dt
 
 from bot import locales
@@ -80,6 +82,17 @@ async def test_flood_is_slowed_down_once_and_nothing_is_processed_twice(tg: TG) 
     texts = tg.texts(CITIZEN)
     assert texts.count(ru("slow_down")) == 1
     assert tg.sql("SELECT count(*) FROM questions") == [(10,)]
+
+
+async def test_flood_control_counts_over_two_instances(make_tg) -> None:
+    """Behind a load balancer a citizen's messages reach both instances: the limit holds for the sum."""
+    first, second = await make_tg(database="shared"), await make_tg(database="shared")
+    second._update_ids = itertools.count(1000)  # Telegram numbers updates once, whichever instance gets them
+    for n in range(12):
+        await (first if n % 2 else second).say(AIGUL, "как получить эцп")
+    texts = first.texts(CITIZEN) + second.texts(CITIZEN)
+    assert texts.count(ru("slow_down")) == 1
+    assert first.sql("SELECT count(*) FROM questions") == [(10,)]
 
 
 async def test_a_fourth_open_question_joins_the_newest_ticket(tg: TG) -> None:
