@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
@@ -22,9 +23,10 @@ GROUP_ID = -1001234
 class BotProcess:
     """`python -m bot run` with its settings in the environment, started and killed by the test."""
 
-    def __init__(self, emulator: BotApiEmulator, tmp_path: Path) -> None:
+    def __init__(self, emulator: BotApiEmulator, tmp_path: Path, database_url: str | None = None) -> None:
         self.emulator = emulator
         self.database = tmp_path / "bot.sqlite3"
+        self.database_url = database_url or f"sqlite+aiosqlite:///{self.database}"
         self.log = tmp_path / "bot.log"
         self.cwd = tmp_path
         self.process: subprocess.Popen | None = None
@@ -36,7 +38,7 @@ class BotProcess:
             TELEGRAM_BASE_URL=self.emulator.base_url,
             LIBRARIAN_CHAT_ID=str(GROUP_ID),
             LIBRARIAN_HOURS="Mon-Sun 00:00-23:59",
-            DATABASE_URL=f"sqlite+aiosqlite:///{self.database}",
+            DATABASE_URL=self.database_url,
             EDITOR_IDS="7001",
             PYTHONPATH=str(ROOT),
         )
@@ -70,6 +72,8 @@ class BotProcess:
                 self.kill()
 
     def rows(self, query: str) -> list[tuple]:
+        if self.database_url.startswith("postgresql"):
+            return postgres_rows(self.database_url, query)
         with closing(sqlite3.connect(self.database)) as connection:
             return connection.execute(query).fetchall()
 
@@ -82,11 +86,28 @@ class BotProcess:
         assert self.rows(query) == expected
 
 
-@pytest.fixture
-async def world(emulator: BotApiEmulator, tmp_path: Path):
+def postgres_rows(url: str, query: str) -> list[tuple]:
+    """Run a query with asyncpg on its own event loop, in a thread (the test's loop is busy awaiting)."""
+    import asyncpg
+
+    async def fetch() -> list[tuple]:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return [tuple(row) for row in await connection.fetch(query)]
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, fetch()).result()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def world(request, emulator: BotApiEmulator, tmp_path: Path):
+    """A citizen, the librarians' group and the bot, on SQLite or on PostgreSQL."""
     citizen = emulator.private_chat(5001, "Айгуль")
     group = emulator.group_chat(GROUP_ID, "Библиотекари", supergroup=True)
-    bot = BotProcess(emulator, tmp_path)
+    url = request.getfixturevalue("postgres").create_database() if request.param == "postgresql" else None
+    bot = BotProcess(emulator, tmp_path, url)
     await bot.start()
     try:
         yield emulator, bot, citizen, group
@@ -271,9 +292,7 @@ async def test_database_restart_is_survived(emulator: BotApiEmulator, tmp_path: 
     the bot works again by itself; the ticket opened before is still there and its reply is delivered."""
     citizen = emulator.private_chat(5001, "Айгуль")
     group = emulator.group_chat(GROUP_ID, "Библиотекари", supergroup=True)
-    bot = BotProcess(emulator, tmp_path)
-    url = postgres.create_database()
-    bot.environment = lambda original=bot.environment: original() | {"DATABASE_URL": url}
+    bot = BotProcess(emulator, tmp_path, postgres.create_database())
     await bot.start()
     try:
         emulator.send_text(citizen, None, "где купить билет на концерт")

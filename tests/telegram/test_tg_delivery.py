@@ -6,11 +6,19 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from bot import locales
 from bot.telegram_ui.delivery import deliver_all
 from bot.tickets import utcnow
 from tg_harness import AIGUL, BOLAT, GROUP_ID, MARIA, TG, parse_db_time
 from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+
+@pytest.fixture
+def tg(tg_any: TG) -> TG:
+    """These tests run on SQLite and on PostgreSQL."""
+    return tg_any
 
 CITIZEN = AIGUL["id"]
 QUESTION = "какая погода завтра в темиртау"

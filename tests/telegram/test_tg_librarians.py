@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot import locales
 from bot.telegram_ui.delivery import deliver_all
 from tg_harness import AIGUL, BOLAT, DANA, ERZHAN, GROUP_ID, MARIA, OTHER_GROUP_ID, TG
 from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+
+@pytest.fixture
+def tg(tg_any: TG) -> TG:
+    """These tests run on SQLite and on PostgreSQL."""
+    return tg_any
 
 CITIZEN = AIGUL["id"]
 QUESTION = "какая погода завтра в темиртау"

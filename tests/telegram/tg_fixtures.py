@@ -23,7 +23,7 @@ from bot.tickets import TicketStore
 from tg_harness import ENV, TG, RecordingRequest
 
 
-__all__ = ["_ptb_timedelta", "access_points", "make_tg", "settings", "tg"]
+__all__ = ["_ptb_timedelta", "access_points", "make_tg", "settings", "tg", "tg_any"]
 
 
 @pytest.fixture(autouse=True)
@@ -49,15 +49,16 @@ async def make_tg(tmp_path: Path, library: Library, access_points: list):
     built: list[TG] = []
 
     async def make(settings: Settings | None = None, *, hours=None, clock: Callable[[], dt.datetime] | None = None,
-                   database: str = "tg") -> TG:
+                   database: str = "tg", database_url: str = "") -> TG:
         settings = settings or Settings.from_env(dict(ENV), env_file=None)
         db_path = tmp_path / f"{database}.sqlite3"
-        store = TicketStore.from_url(f"sqlite+aiosqlite:///{db_path}")
+        database_url = database_url or f"sqlite+aiosqlite:///{db_path}"
+        store = TicketStore.from_url(database_url)
         extra = {"clock": clock} if clock else {}
         helpdesk = HelpDesk(library, store, hours=hours, **extra)  # hours=None: librarians always answer
         request = RecordingRequest()
         app = build_application(settings, helpdesk, access_points, request=request, updates_request=RecordingRequest())
-        harness = TG(app, request, helpdesk, settings, db_path)
+        harness = TG(app, request, helpdesk, settings, db_path, database_url)
 
         async def collect(update: object, context) -> None:
             harness.errors.append(context.error)
@@ -77,3 +78,11 @@ async def make_tg(tmp_path: Path, library: Library, access_points: list):
 @pytest.fixture
 async def tg(make_tg) -> TG:
     return await make_tg()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def tg_any(request, make_tg) -> TG:
+    """The harness on SQLite and on a real PostgreSQL server (the librarians' queue and delivery tests)."""
+    if request.param == "sqlite":
+        return await make_tg()
+    return await make_tg(database_url=request.getfixturevalue("postgres").create_database())

@@ -12,6 +12,7 @@ the test, and offers queries over the recorded calls. Faults are scheduled with
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import datetime as dt
@@ -22,6 +23,7 @@ import re
 import sqlite3
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,13 +256,15 @@ def chat_dict(chat_id: int) -> JSON:
 class TG:
     """The application over a RecordingRequest, update factories and queries over the recorded calls."""
 
-    def __init__(self, app, request: RecordingRequest, helpdesk: HelpDesk, settings: Settings, db_path: Path) -> None:
+    def __init__(self, app, request: RecordingRequest, helpdesk: HelpDesk, settings: Settings, db_path: Path,
+                 database_url: str = "") -> None:
         self.app = app
         self.request = request
         self.helpdesk = helpdesk
         self.store: TicketStore = helpdesk.store
         self.settings = settings
         self.db_path = db_path
+        self.database_url = database_url or f"sqlite+aiosqlite:///{db_path}"
         self.errors: list[BaseException] = []
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -442,15 +446,38 @@ class TG:
         return ticket
 
     def sql(self, query: str, *args: Any) -> list[tuple]:
-        """Read or change the database directly (for what the store does not expose)."""
+        """Read or change the database directly (for what the store does not expose); SQLite's "?"
+        placeholders and text timestamps work on PostgreSQL too."""
+        if self.database_url.startswith("postgresql"):
+            return postgres_sql(self.database_url, query, args)
         with sqlite3.connect(self.db_path) as connection:
             rows = connection.execute(query, args).fetchall()
         connection.close()
         return rows
 
 
-def parse_db_time(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
+def parse_db_time(value: str | dt.datetime) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+
+
+def postgres_sql(url: str, query: str, args: tuple) -> list[tuple]:
+    """One statement through asyncpg on its own event loop in a thread (the test's loop is busy awaiting)."""
+    import asyncpg
+
+    numbered = iter(range(1, len(args) + 1))
+    query = re.sub(r"\?", lambda _: f"${next(numbered)}", query)
+    values = [dt.datetime.fromisoformat(a) if isinstance(a, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?", a)
+              else a for a in args]
+
+    async def run() -> list[tuple]:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return [tuple(row) for row in await connection.fetch(query, *values)]
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def replace_settings(settings: Settings, **changes: Any) -> Settings:
