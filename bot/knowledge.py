@@ -175,7 +175,8 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
+def read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
+    """The file's YAML, its mappings and lists knowing their line numbers; None (and a problem) if unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -203,7 +204,8 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
         return None
 
 
-def _line(node: Any, key: str | None = None) -> int:
+def line_of(node: Any, key: str | None = None) -> int:
+    """The line of a mapping's key, or of the node itself (0 when unknown)."""
     if isinstance(node, _Mapping):
         return node.key_lines.get(key, node.line) if key else node.line
     return getattr(node, "line", 0)
@@ -212,7 +214,9 @@ def _line(node: Any, key: str | None = None) -> int:
 # --- loading ----------------------------------------------------------------------------------
 
 
-class _Loader:
+class YamlChecker:
+    """Collects problems with file:line; checks the {ru, kk} text blocks shared by every YAML file."""
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.problems: list[Problem] = []
@@ -232,7 +236,7 @@ class _Loader:
     def texts(self, node: Any, key: str, path: str, owner: str, *, what: str) -> dict[str, str]:
         """A {ru, kk} block of non-empty strings; reports each missing language."""
         value = node.get(key)
-        line = _line(node, key)
+        line = line_of(node, key)
         if not isinstance(value, dict):
             self.error(path, line, f"{owner} has no {what} (expected {key}: with ru: and kk:)")
             return {}
@@ -240,19 +244,19 @@ class _Loader:
         for lang in LANGUAGES:
             text = value.get(lang)
             if text is None or (isinstance(text, str) and not text.strip()):
-                self.error(path, _line(value, lang) or line, f"{owner} has no {LANGUAGE_NAMES[lang]} {what}")
+                self.error(path, line_of(value, lang) or line, f"{owner} has no {LANGUAGE_NAMES[lang]} {what}")
             elif not isinstance(text, (str, int, float)):
-                self.error(path, _line(value, lang), f"{owner}: {what} in {lang} must be text")
+                self.error(path, line_of(value, lang), f"{owner}: {what} in {lang} must be text")
             else:
                 result[lang] = str(text).strip()
         for extra in value:
             if extra not in LANGUAGES:
-                self.error(path, _line(value, extra), f"{owner}: unknown language '{extra}' in {key} (use ru and kk)")
+                self.error(path, line_of(value, extra), f"{owner}: unknown language '{extra}' in {key} (use ru and kk)")
         return result
 
     def text_lists(self, node: Any, key: str, path: str, owner: str, *, what: str, required: bool):
         value = node.get(key)
-        line = _line(node, key)
+        line = line_of(node, key)
         if value is None:
             if required:
                 self.error(path, line, f"{owner} has no {what}")
@@ -265,10 +269,10 @@ class _Loader:
         for lang in LANGUAGES:
             items = value.get(lang)
             if not items:
-                self.error(path, _line(value, lang) or line, f"{owner} has no {LANGUAGE_NAMES[lang]} {what}")
+                self.error(path, line_of(value, lang) or line, f"{owner} has no {LANGUAGE_NAMES[lang]} {what}")
                 continue
             if not isinstance(items, list):
-                self.error(path, _line(value, lang), f"{owner}: {what} in {lang} must be a list (lines starting with '- ')")
+                self.error(path, line_of(value, lang), f"{owner}: {what} in {lang} must be a list (lines starting with '- ')")
                 continue
             kept = []
             for item, item_line in zip(items, getattr(items, "item_lines", [line] * len(items))):
@@ -284,7 +288,7 @@ class _Loader:
             result[lang] = tuple(kept)
         for extra in value:
             if extra not in LANGUAGES:
-                self.error(path, _line(value, extra), f"{owner}: unknown language '{extra}' in {key} (use ru and kk)")
+                self.error(path, line_of(value, extra), f"{owner}: unknown language '{extra}' in {key} (use ru and kk)")
         return result, lines
 
     def categories(self) -> list[Category]:
@@ -293,30 +297,30 @@ class _Loader:
         if not path.is_file():
             self.error(shown, 0, "the file is missing: it lists the categories")
             return []
-        data = _read_yaml(path, shown, self.problems)
+        data = read_yaml(path, shown, self.problems)
         if data is None:
             return []
         if not isinstance(data, list):
-            self.error(shown, _line(data), "expected a list of categories (lines starting with '- id:')")
+            self.error(shown, line_of(data), "expected a list of categories (lines starting with '- id:')")
             return []
         result = []
         seen: set[str] = set()
         for position, item in enumerate(data, start=1):
             if not isinstance(item, dict):
-                self.error(shown, _line(data), f"category #{position} is not a block with id and title")
+                self.error(shown, line_of(data), f"category #{position} is not a block with id and title")
                 continue
             cat_id = item.get("id")
             if not isinstance(cat_id, str) or not ID_PATTERN.match(cat_id):
-                self.error(shown, _line(item, "id"), f"category #{position} needs an id in lower-case-with-dashes")
+                self.error(shown, line_of(item, "id"), f"category #{position} needs an id in lower-case-with-dashes")
                 continue
             if cat_id in seen:
-                self.error(shown, _line(item, "id"), f"category {cat_id} is listed twice")
+                self.error(shown, line_of(item, "id"), f"category {cat_id} is listed twice")
                 continue
             seen.add(cat_id)
             title = self.texts(item, "title", shown, f"category {cat_id}", what="title")
             order = item.get("order", position)
             if not isinstance(order, int):
-                self.error(shown, _line(item, "order"), f"category {cat_id}: order must be a whole number")
+                self.error(shown, line_of(item, "order"), f"category {cat_id}: order must be a whole number")
                 order = position
             result.append(Category(cat_id, title, order))
         return sorted(result, key=lambda c: (c.order, c.id))
@@ -326,14 +330,14 @@ class _Loader:
         if not path.is_file():
             return DEFAULT_OFFICIAL_DOMAINS
         shown = self.shown(path)
-        data = _read_yaml(path, shown, self.problems)
+        data = read_yaml(path, shown, self.problems)
         if not isinstance(data, dict):
             if data is not None:
-                self.error(shown, _line(data), "expected settings as 'key: value' lines")
+                self.error(shown, line_of(data), "expected settings as 'key: value' lines")
             return DEFAULT_OFFICIAL_DOMAINS
         domains = data.get("official_domains", list(DEFAULT_OFFICIAL_DOMAINS))
         if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
-            self.error(shown, _line(data, "official_domains"), "official_domains must be a list of domain names")
+            self.error(shown, line_of(data, "official_domains"), "official_domains must be a list of domain names")
             return DEFAULT_OFFICIAL_DOMAINS
         return tuple(d.lower().strip(".") for d in domains)
 
@@ -342,11 +346,11 @@ class _Loader:
         shown = self.shown(path)
         if not path.is_file():
             return []
-        data = _read_yaml(path, shown, self.problems)
+        data = read_yaml(path, shown, self.problems)
         if data is None:
             return []
         if not isinstance(data, list):
-            self.error(shown, _line(data), "expected a list of groups, each a list of words that mean the same")
+            self.error(shown, line_of(data), "expected a list of groups, each a list of words that mean the same")
             return []
         groups = []
         for position, (item, line) in enumerate(zip(data, data.item_lines), start=1):
@@ -365,11 +369,11 @@ class _Loader:
         result = []
         for path in sorted(services.glob("*.y*ml")):
             shown = self.shown(path)
-            data = _read_yaml(path, shown, self.problems)
+            data = read_yaml(path, shown, self.problems)
             if data is None:
                 continue
             if not isinstance(data, list):
-                self.error(shown, _line(data), "expected a list of entries (each starting with '- id:')")
+                self.error(shown, line_of(data), "expected a list of entries (each starting with '- id:')")
                 continue
             for position, item in enumerate(data, start=1):
                 entry = self.entry(item, position, shown, categories, domains, today)
@@ -379,27 +383,27 @@ class _Loader:
 
     def entry(self, item: Any, position: int, path: str, categories: set[str], domains, today) -> Entry | None:
         if not isinstance(item, dict):
-            self.error(path, _line(item), f"entry #{position} is not a block of 'key: value' lines")
+            self.error(path, line_of(item), f"entry #{position} is not a block of 'key: value' lines")
             return None
         entry_id = item.get("id")
         if not isinstance(entry_id, str) or not ID_PATTERN.match(entry_id):
-            self.error(path, _line(item, "id"), f"entry #{position} needs an id in lower-case-with-dashes, like eds-renew")
+            self.error(path, line_of(item, "id"), f"entry #{position} needs an id in lower-case-with-dashes, like eds-renew")
             return None
         owner = f"entry {entry_id}"
         known = {"id", "category", "title", "questions", "answer", "steps", "links", "source", "reviewed"}
         for key in item:
             if key not in known:
-                self.error(path, _line(item, key), f"{owner}: unknown field '{key}' (known: {', '.join(sorted(known))})")
+                self.error(path, line_of(item, key), f"{owner}: unknown field '{key}' (known: {', '.join(sorted(known))})")
         category = item.get("category")
         if not isinstance(category, str) or not category:
-            self.error(path, _line(item), f"{owner} has no category")
+            self.error(path, line_of(item), f"{owner} has no category")
             category = ""
         elif category not in categories:
-            self.error(path, _line(item, "category"), f"{owner}: unknown category '{category}' (see categories.yaml)")
+            self.error(path, line_of(item, "category"), f"{owner}: unknown category '{category}' (see categories.yaml)")
         title = self.texts(item, "title", path, owner, what="title")
         answer = self.texts(item, "answer", path, owner, what="answer")
         for lang, text in answer.items():
-            line = _line(item.get("answer"), lang)
+            line = line_of(item.get("answer"), lang)
             if len(text) > ANSWER_HARD_LIMIT:
                 self.error(path, line, f"{owner}: the {LANGUAGE_NAMES[lang]} answer has {len(text)} characters; keep it under {ANSWER_SOFT_LIMIT} (move details to steps)")
             elif len(text) > ANSWER_SOFT_LIMIT:
@@ -407,54 +411,54 @@ class _Loader:
         questions, question_lines = self.text_lists(item, "questions", path, owner, what="questions", required=True)
         total = sum(len(q) for q in questions.values())
         if questions and total < MIN_QUESTIONS:
-            self.error(path, _line(item, "questions"), f"{owner} has {total} question variants; write at least {MIN_QUESTIONS}")
+            self.error(path, line_of(item, "questions"), f"{owner} has {total} question variants; write at least {MIN_QUESTIONS}")
         if "kk" in questions and len(questions["kk"]) < MIN_KAZAKH_QUESTIONS:
-            self.error(path, _line(item, "questions"), f"{owner} has {len(questions['kk'])} Kazakh questions; write at least {MIN_KAZAKH_QUESTIONS}")
+            self.error(path, line_of(item, "questions"), f"{owner} has {len(questions['kk'])} Kazakh questions; write at least {MIN_KAZAKH_QUESTIONS}")
         steps, _ = self.text_lists(item, "steps", path, owner, what="steps", required=False)
         if len(steps) == 2 and len(steps["ru"]) != len(steps["kk"]):
-            self.error(path, _line(item, "steps"), f"{owner}: {len(steps['ru'])} Russian steps but {len(steps['kk'])} Kazakh ones; they must match")
+            self.error(path, line_of(item, "steps"), f"{owner}: {len(steps['ru'])} Russian steps but {len(steps['kk'])} Kazakh ones; they must match")
         links = self.links(item, path, owner, domains)
         source = item.get("source")
         if not isinstance(source, str) or not source.strip():
-            self.error(path, _line(item), f"{owner} has no source (where the facts were checked)")
+            self.error(path, line_of(item), f"{owner} has no source (where the facts were checked)")
             source = ""
         reviewed = item.get("reviewed")
         if isinstance(reviewed, str):
             try:
                 reviewed = dt.date.fromisoformat(reviewed.strip())
             except ValueError:
-                self.error(path, _line(item, "reviewed"), f"{owner} needs reviewed: with a date like 2026-11-26 ('{reviewed}' is not a real date)")
+                self.error(path, line_of(item, "reviewed"), f"{owner} needs reviewed: with a date like 2026-11-26 ('{reviewed}' is not a real date)")
                 reviewed = dt.date.min
         if reviewed == dt.date.min:
             pass
         elif not isinstance(reviewed, dt.date):
-            self.error(path, _line(item, "reviewed") or _line(item), f"{owner} needs reviewed: with a date like 2026-11-26")
+            self.error(path, line_of(item, "reviewed") or line_of(item), f"{owner} needs reviewed: with a date like 2026-11-26")
             reviewed = dt.date.min
         elif reviewed > today:
-            self.error(path, _line(item, "reviewed"), f"{owner}: reviewed date {reviewed} is in the future")
+            self.error(path, line_of(item, "reviewed"), f"{owner}: reviewed date {reviewed} is in the future")
         elif (today - reviewed).days > REVIEW_MAX_AGE_DAYS:
-            self.warn(path, _line(item, "reviewed"), f"{owner} was last reviewed on {reviewed}, over a year ago: check the facts again")
+            self.warn(path, line_of(item, "reviewed"), f"{owner} was last reviewed on {reviewed}, over a year ago: check the facts again")
         return Entry(
             id=entry_id, category=category, title=title, questions=questions, answer=answer, steps=steps,
-            links=links, source=source.strip(), reviewed=reviewed, path=path, line=_line(item),
+            links=links, source=source.strip(), reviewed=reviewed, path=path, line=line_of(item),
             question_lines=question_lines,
         )
 
     def links(self, item: Any, path: str, owner: str, domains: tuple[str, ...]) -> tuple[Link, ...]:
         value = item.get("links")
         if value is None:
-            self.warn(path, _line(item), f"{owner} has no links: add the official page of the service")
+            self.warn(path, line_of(item), f"{owner} has no links: add the official page of the service")
             return ()
         if not isinstance(value, list):
-            self.error(path, _line(item, "links"), f"{owner}: links must be a list of blocks with title and url")
+            self.error(path, line_of(item, "links"), f"{owner}: links must be a list of blocks with title and url")
             return ()
         result = []
         for link in value:
             if not isinstance(link, dict) or not isinstance(link.get("url"), str):
-                self.error(path, _line(link) or _line(item, "links"), f"{owner}: each link needs url: and title:")
+                self.error(path, line_of(link) or line_of(item, "links"), f"{owner}: each link needs url: and title:")
                 continue
             url = link["url"].strip()
-            line = _line(link, "url")
+            line = line_of(link, "url")
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()
             if parts.scheme != "https":
@@ -470,7 +474,7 @@ class _Loader:
         return tuple(result)
 
 
-def _check_relations(entries: list[Entry], groups: list[SynonymGroup], loader: _Loader) -> None:
+def _check_relations(entries: list[Entry], groups: list[SynonymGroup], loader: YamlChecker) -> None:
     """Problems between entries and between synonym groups."""
     first_seen: dict[str, Entry] = {}
     for entry in entries:
@@ -511,7 +515,7 @@ def load_knowledge(directory: Path | str, *, today: dt.date | None = None) -> Kn
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), 0, "the knowledge directory does not exist")])
     today = today or dt.date.today()
-    loader = _Loader(directory)
+    loader = YamlChecker(directory)
     categories = loader.categories()
     domains = loader.official_domains()
     groups = loader.synonyms()

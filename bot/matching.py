@@ -351,6 +351,11 @@ class Matcher:
             return 0.5  # only filler words: a plausible reading, nothing more
         return sum(self._lookup(s)[1] for s in meaningful) / len(meaningful)
 
+    def meaningful_stems(self, question: str) -> set[str]:
+        """The question's stems as the matcher reads them, without filler words (for grouping questions)."""
+        pairs, _ = self.read(question)
+        return {stem for _, stem in pairs if stem not in self._fillers}
+
     def read(self, question: str, lang: str | None = None) -> tuple[list[tuple[str, str]], str]:
         """The question as (typed word, stem) pairs, Latin words resolved; and its language."""
         raw = textnorm.raw_words(question)
@@ -520,8 +525,7 @@ def group_similar(questions: list[str], matcher: Matcher, threshold: float = 75.
     """
     groups: list[tuple[str, list[str], list[str]]] = []  # (key, questions, distinct texts)
     for question in questions:
-        pairs, _ = matcher.read(question)
-        key = " ".join(sorted({stem for _, stem in pairs if stem not in matcher._fillers}))
+        key = " ".join(sorted(matcher.meaningful_stems(question)))
         if not key:
             continue
         for group_key, members, texts in groups:

@@ -22,19 +22,8 @@ from rapidfuzz import fuzz, process
 
 from bot import text as textnorm
 
-# Private helpers of the knowledge loader, imported on purpose so that both loaders read YAML and
-# report problems the same way: _read_yaml (YAML with line numbers), _line (the line of a key),
-# _Loader (shown(), error() and the {ru, kk} checks of texts()).
-from bot.knowledge import (
-    ID_PATTERN,
-    LANGUAGES,
-    KnowledgeError,
-    Problem,
-    _line,
-    _Loader,
-    _read_yaml,
-    bundled_knowledge_dir,
-)
+# The knowledge loader's YAML helpers: both loaders read YAML and report problems the same way.
+from bot.knowledge import ID_PATTERN, LANGUAGES, KnowledgeError, Problem, YamlChecker, bundled_knowledge_dir, line_of, read_yaml
 
 ACCESS_POINTS_FILE = "access_points.yaml"
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius
@@ -119,15 +108,15 @@ def load_access_points(path: Path | str | None = None) -> list[AccessPoint]:
     Raises KnowledgeError listing every problem, each with the file and line.
     """
     path = Path(path) if path is not None else bundled_access_points_path()
-    loader = _Loader(path.parent)
+    loader = YamlChecker(path.parent)
     shown = loader.shown(path)
     if not path.is_file():
         raise KnowledgeError([Problem(shown, 0, "the file is missing: it lists the library access points")])
-    data = _read_yaml(path, shown, loader.problems)
+    data = read_yaml(path, shown, loader.problems)
     if data is None and not loader.problems:
         loader.error(shown, 0, "the file is empty: list the access points (each starting with '- id:')")
     elif data is not None and not isinstance(data, list):
-        loader.error(shown, _line(data), "expected a list of access points (each starting with '- id:')")
+        loader.error(shown, line_of(data), "expected a list of access points (each starting with '- id:')")
     points: list[AccessPoint] = []
     if isinstance(data, list):
         first_line: dict[str, int] = {}
@@ -145,22 +134,22 @@ def load_access_points(path: Path | str | None = None) -> list[AccessPoint]:
     return points
 
 
-def _access_point(loader: _Loader, path: str, item: Any, item_line: int, position: int) -> AccessPoint | None:
+def _access_point(loader: YamlChecker, path: str, item: Any, item_line: int, position: int) -> AccessPoint | None:
     """One entry of the file, or None after reporting why it cannot be used."""
     if not isinstance(item, dict):
         loader.error(path, item_line, f"access point #{position} is not a block of 'key: value' lines starting with '- id:'")
         return None
-    line = _line(item) or item_line
+    line = line_of(item) or item_line
     point_id = item.get("id")
     if not isinstance(point_id, str) or not ID_PATTERN.match(point_id):
-        loader.error(path, _line(item, "id") if "id" in item else line,
+        loader.error(path, line_of(item, "id") if "id" in item else line,
                      f"access point #{position} needs an id in lower-case-with-dashes, like temirtau-cbs")
         return None
     owner = f"access point {point_id}"
     errors_before = _error_count(loader)
     for key in item:
         if key not in _KNOWN_FIELDS:
-            loader.error(path, _line(item, key), f"{owner}: unknown field '{key}' (known: {', '.join(sorted(_KNOWN_FIELDS))})")
+            loader.error(path, line_of(item, key), f"{owner}: unknown field '{key}' (known: {', '.join(sorted(_KNOWN_FIELDS))})")
     name = loader.texts(item, "name", path, owner, what="name")
     town = loader.texts(item, "town", path, owner, what="town name")
     region = loader.texts(item, "region", path, owner, what="region name")
@@ -170,24 +159,24 @@ def _access_point(loader: _Loader, path: str, item: Any, item_line: int, positio
     if latitude is not None and longitude is not None:
         south, north, west, east = KAZAKHSTAN_BOUNDS
         if not (south <= latitude <= north and west <= longitude <= east):
-            loader.error(path, _line(item, "latitude"),
+            loader.error(path, line_of(item, "latitude"),
                          f"{owner}: {latitude}, {longitude} is outside Kazakhstan (latitude {south}..{north}, "
                          f"longitude {west}..{east}); are latitude and longitude swapped?")
     coordinates = item.get("coordinates", "approximate")
     if coordinates not in COORDINATE_KINDS:
-        loader.error(path, _line(item, "coordinates"), f"{owner}: coordinates must be 'approximate' or 'exact', not '{coordinates}'")
+        loader.error(path, line_of(item, "coordinates"), f"{owner}: coordinates must be 'approximate' or 'exact', not '{coordinates}'")
     address = _optional_texts(loader, path, item, owner, "address")
     hours = _optional_texts(loader, path, item, owner, "hours", what="opening hours")
     note = _optional_texts(loader, path, item, owner, "note")
     phone = _optional_string(loader, path, item, owner, "phone")
     if phone is not None and (not _PHONE_PATTERN.match(phone) or sum(c.isdigit() for c in phone) < 6):
-        loader.error(path, _line(item, "phone"), f"{owner}: '{phone}' does not look like a phone number (digits, spaces, +, brackets, dashes)")
+        loader.error(path, line_of(item, "phone"), f"{owner}: '{phone}' does not look like a phone number (digits, spaces, +, brackets, dashes)")
     website = _optional_string(loader, path, item, owner, "website")
     if website is not None and not _WEBSITE_PATTERN.match(website):
-        loader.error(path, _line(item, "website"), f"{owner}: website '{website}' must be a full address starting with https://")
+        loader.error(path, line_of(item, "website"), f"{owner}: website '{website}' must be a full address starting with https://")
     confirmed = item.get("confirmed")
     if not isinstance(confirmed, bool):
-        loader.error(path, _line(item, "confirmed") if "confirmed" in item else line,
+        loader.error(path, line_of(item, "confirmed") if "confirmed" in item else line,
                      f"{owner} needs confirmed: true or false (false until someone has checked it with the library by phone)")
     if _error_count(loader) > errors_before or latitude is None or longitude is None:
         return None
@@ -199,34 +188,34 @@ def _access_point(loader: _Loader, path: str, item: Any, item_line: int, positio
     )
 
 
-def _error_count(loader: _Loader) -> int:
+def _error_count(loader: YamlChecker) -> int:
     return sum(1 for problem in loader.problems if problem.severity == "error")
 
 
-def _degrees(loader: _Loader, path: str, item: Any, owner: str, key: str, low: float, high: float) -> float | None:
+def _degrees(loader: YamlChecker, path: str, item: Any, owner: str, key: str, low: float, high: float) -> float | None:
     """A latitude or longitude in decimal degrees, or None after reporting the problem."""
     if key not in item:
-        loader.error(path, _line(item), f"{owner} has no {key} (decimal degrees, like {key}: {49.8 if key == 'latitude' else 73.1})")
+        loader.error(path, line_of(item), f"{owner} has no {key} (decimal degrees, like {key}: {49.8 if key == 'latitude' else 73.1})")
         return None
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        loader.error(path, _line(item, key), f"{owner}: {key} must be a number in decimal degrees, not '{value}'")
+        loader.error(path, line_of(item, key), f"{owner}: {key} must be a number in decimal degrees, not '{value}'")
         return None
     if not low <= value <= high:
-        loader.error(path, _line(item, key), f"{owner}: {key} {value} is not between {low:g} and {high:g}")
+        loader.error(path, line_of(item, key), f"{owner}: {key} {value} is not between {low:g} and {high:g}")
         return None
     return float(value)
 
 
-def _aliases(loader: _Loader, path: str, item: Any, owner: str) -> tuple[str, ...]:
+def _aliases(loader: YamlChecker, path: str, item: Any, owner: str) -> tuple[str, ...]:
     value = item.get("aliases")
     if value is None:
         return ()
     if not isinstance(value, list):
-        loader.error(path, _line(item, "aliases"), f"{owner}: aliases must be a list, like [Темиртау, Теміртау, Temirtau]")
+        loader.error(path, line_of(item, "aliases"), f"{owner}: aliases must be a list, like [Темиртау, Теміртау, Temirtau]")
         return ()
     result: list[str] = []
-    lines = getattr(value, "item_lines", [_line(item, "aliases")] * len(value))
+    lines = getattr(value, "item_lines", [line_of(item, "aliases")] * len(value))
     for alias, alias_line in zip(value, lines):
         if not isinstance(alias, (str, int, float)) or isinstance(alias, bool) or not str(alias).strip():
             loader.error(path, alias_line, f"{owner}: an empty or non-text alias")
@@ -237,7 +226,7 @@ def _aliases(loader: _Loader, path: str, item: Any, owner: str) -> tuple[str, ..
     return tuple(result)
 
 
-def _optional_texts(loader: _Loader, path: str, item: Any, owner: str, key: str, *, what: str | None = None) -> dict[str, str] | None:
+def _optional_texts(loader: YamlChecker, path: str, item: Any, owner: str, key: str, *, what: str | None = None) -> dict[str, str] | None:
     """An optional {ru, kk} block: absent is fine, half-filled is an error."""
     if item.get(key) is None:
         return None
@@ -245,12 +234,12 @@ def _optional_texts(loader: _Loader, path: str, item: Any, owner: str, key: str,
     return texts if len(texts) == len(LANGUAGES) else None
 
 
-def _optional_string(loader: _Loader, path: str, item: Any, owner: str, key: str) -> str | None:
+def _optional_string(loader: YamlChecker, path: str, item: Any, owner: str, key: str) -> str | None:
     value = item.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        loader.error(path, _line(item, key), f"{owner}: {key} must be text (put it in quotes)")
+        loader.error(path, line_of(item, key), f"{owner}: {key} must be text (put it in quotes)")
         return None
     return value.strip()
 

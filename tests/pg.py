@@ -7,13 +7,17 @@ Without binaries the PostgreSQL tests skip locally; under CI=true that is a fail
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import glob
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
@@ -80,3 +84,27 @@ class PostgresServer:
         subprocess.run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "egov", "-d", "postgres",
                         "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
         return self.url(name)
+
+
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?")
+
+
+def query(url: str, sql: str, args: tuple = ()) -> list[tuple]:
+    """One statement through asyncpg, on its own event loop in a thread (so a test's running loop may call it).
+
+    SQLite's "?" placeholders and text timestamps are accepted, so a test can run the same SQL on both."""
+    import asyncpg
+
+    numbered = iter(range(1, len(args) + 1))
+    sql = re.sub(r"\?", lambda _: f"${next(numbered)}", sql)
+    values = [dt.datetime.fromisoformat(a) if isinstance(a, str) and TIMESTAMP.fullmatch(a) else a for a in args]
+
+    async def run() -> list[tuple]:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return [tuple(row) for row in await connection.fetch(sql, *values)]
+        finally:
+            await connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()

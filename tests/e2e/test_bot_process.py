@@ -8,11 +8,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+
+import pg
 
 from .emulator import BotApiEmulator
 
@@ -73,7 +74,7 @@ class BotProcess:
 
     def rows(self, query: str) -> list[tuple]:
         if self.database_url.startswith("postgresql"):
-            return postgres_rows(self.database_url, query)
+            return pg.query(self.database_url, query)
         with closing(sqlite3.connect(self.database)) as connection:
             return connection.execute(query).fetchall()
 
@@ -84,21 +85,6 @@ class BotProcess:
                 return
             await asyncio.sleep(0.05)
         assert self.rows(query) == expected
-
-
-def postgres_rows(url: str, query: str) -> list[tuple]:
-    """Run a query with asyncpg on its own event loop, in a thread (the test's loop is busy awaiting)."""
-    import asyncpg
-
-    async def fetch() -> list[tuple]:
-        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            return [tuple(row) for row in await connection.fetch(query)]
-        finally:
-            await connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, fetch()).result()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

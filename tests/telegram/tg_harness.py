@@ -12,7 +12,6 @@ the test, and offers queries over the recorded calls. Faults are scheduled with
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import dataclasses
 import datetime as dt
@@ -23,7 +22,6 @@ import re
 import sqlite3
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from typing import Any
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+import pg
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
 from bot.tickets import Ticket, TicketStore
@@ -449,7 +448,7 @@ class TG:
         """Read or change the database directly (for what the store does not expose); SQLite's "?"
         placeholders and text timestamps work on PostgreSQL too."""
         if self.database_url.startswith("postgresql"):
-            return postgres_sql(self.database_url, query, args)
+            return pg.query(self.database_url, query, args)
         with sqlite3.connect(self.db_path) as connection:
             rows = connection.execute(query, args).fetchall()
         connection.close()
@@ -458,26 +457,6 @@ class TG:
 
 def parse_db_time(value: str | dt.datetime) -> dt.datetime:
     return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-
-
-def postgres_sql(url: str, query: str, args: tuple) -> list[tuple]:
-    """One statement through asyncpg on its own event loop in a thread (the test's loop is busy awaiting)."""
-    import asyncpg
-
-    numbered = iter(range(1, len(args) + 1))
-    query = re.sub(r"\?", lambda _: f"${next(numbered)}", query)
-    values = [dt.datetime.fromisoformat(a) if isinstance(a, str) and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?", a)
-              else a for a in args]
-
-    async def run() -> list[tuple]:
-        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            return [tuple(row) for row in await connection.fetch(query, *values)]
-        finally:
-            await connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, run()).result()
 
 
 def replace_settings(settings: Settings, **changes: Any) -> Settings:
