@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,7 +161,8 @@ class ProcessedUpdateRow(Base):
     """Telegram update ids already handled: a webhook retry or a second instance must not act twice.
 
     The citizen's chat is kept too (for two days), so that flood control counts a citizen's messages
-    over every instance."""
+    over every instance. An update whose handling never finished (the process was killed) is handled
+    again when Telegram sends it again after the restart."""
 
     __tablename__ = "processed_updates"
     __table_args__ = (Index("ix_processed_updates_chat_time", "chat_id", "created_at"),)
@@ -168,6 +170,8 @@ class ProcessedUpdateRow(Base):
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    owner: Mapped[str | None] = mapped_column(String(32), default=None)  # the instance handling it
+    finished: Mapped[bool] = mapped_column(default=False)  # its handling ran to the end
 
 
 @dataclass(frozen=True)
@@ -317,7 +321,9 @@ class TicketStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.instance = uuid.uuid4().hex[:16]  # this process, as the owner of the updates it handles
         self._new_updates = _Batched(self._record_updates)
+        self._finished = _Batched(self._finish_updates)
         self._citizens = _Batched(self._find_citizens)
         self._open_tickets = _Batched(self._open_tickets_of_many)
         self._questions = _Batched(self._log_questions)
@@ -470,22 +476,43 @@ class TicketStore:
             )
             return len(tickets)
 
-    async def admit(self, update_id: int, chat_id: int | None = None) -> int | None:
+    async def admit(self, update_id: int, chat_id: int | None = None, *, take_over: bool = False) -> int | None:
         """Record an update; None when it was recorded before (a duplicate: do not handle it again).
 
         Otherwise: how many updates this chat sent in the last minute, this one included, as every
         instance recorded them (0 without a chat). Flood control reads it.
-        """
-        return await self._new_updates((update_id, chat_id))
 
-    async def _record_updates(self, updates: list[tuple[int, int | None]]) -> list[int | None]:
+        take_over: an update another process recorded but never finished is handled here (polling: only one
+        process receives updates at a time, so that process was stopped mid-way and Telegram sent it again).
+        """
+        return await self._new_updates((update_id, chat_id, take_over))
+
+    async def finish(self, update_id: int) -> None:
+        """The update's handling ran to the end: after a restart it counts as a duplicate."""
+        await self._finished(update_id)
+
+    async def _finish_updates(self, update_ids: list[int]) -> list[None]:
+        async with self._sessions.begin() as session:
+            await session.execute(update(ProcessedUpdateRow).where(ProcessedUpdateRow.update_id.in_(set(update_ids)))
+                                  .values(finished=True))
+        return [None] * len(update_ids)
+
+    async def _record_updates(self, updates: list[tuple[int, int | None, bool]]) -> list[int | None]:
         table = ProcessedUpdateRow.__table__
-        unique = dict(updates[::-1])  # update id -> chat id (one row per id, its first chat)
+        unique = {u: c for u, c, _ in updates[::-1]}  # update id -> chat id (one row per id, its first chat)
         now = utcnow()
         async with self._sessions.begin() as session:
             recorded = set(await session.scalars(
-                self._insert(table).values([{"update_id": u, "chat_id": c, "created_at": now} for u, c in unique.items()])
+                self._insert(table).values([{"update_id": u, "chat_id": c, "created_at": now, "owner": self.instance,
+                                             "finished": False} for u, c in unique.items()])
                 .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
+            for update_id in {u for u, _, take_over in updates if take_over and u not in recorded}:
+                taken = await session.execute(
+                    update(table).where(table.c.update_id == update_id, table.c.finished.is_(False),
+                                        or_(table.c.owner.is_(None), table.c.owner != self.instance))
+                    .values(owner=self.instance))
+                if taken.rowcount == 1:
+                    recorded.add(update_id)
             chats = {chat for update_id, chat in unique.items() if update_id in recorded and chat is not None}
             counts: dict[int, int] = {}
             if chats:
@@ -494,15 +521,15 @@ class TicketStore:
                                                                 table.c.created_at > now - FLOOD_WINDOW)
                     .group_by(table.c.chat_id))).all())
         new = []  # per call: is it the one that recorded its id (the same id twice in a batch: the first)
-        for update_id, _ in updates:
+        for update_id, _, _ in updates:
             new.append(update_id in recorded)
             recorded.discard(update_id)
         later = defaultdict(int)  # a chat's updates in this batch are counted in order: its first sees the fewest
-        for (_, chat), is_new in zip(updates, new):
+        for (_, chat, _), is_new in zip(updates, new):
             if is_new and chat is not None:
                 later[chat] += 1
         results: list[int | None] = []
-        for (_, chat), is_new in zip(updates, new):
+        for (_, chat, _), is_new in zip(updates, new):
             if not is_new:
                 results.append(None)
             elif chat is None:

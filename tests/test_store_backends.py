@@ -199,3 +199,22 @@ async def test_a_failing_batch_fails_every_caller(tmp_path) -> None:
     results = await asyncio.gather(*(broken.admit(n) for n in range(5)), return_exceptions=True)
     assert len(results) == 5 and all(isinstance(r, Exception) for r in results)
     await broken.dispose()
+
+
+async def test_an_unfinished_update_of_another_process_is_taken_over_once(any_store: TicketStore) -> None:
+    killed = TicketStore.from_url(any_store.url)  # the process that was killed mid-way
+    try:
+        assert await killed.admit(10, 501) == 1 and await killed.admit(11, 501) == 2
+        await killed.finish(11)
+    finally:
+        await killed.dispose()
+    assert await any_store.admit(10, 501) is None  # webhook mode: never taken over (the default)
+    assert await any_store.admit(10, 501, take_over=True) is not None  # polling: handled here after all
+    assert await any_store.admit(10, 501, take_over=True) is None  # ... once
+    assert await any_store.admit(11, 501, take_over=True) is None  # finished: a plain duplicate
+    await any_store.finish(10)
+    other = TicketStore.from_url(any_store.url)
+    try:
+        assert await other.admit(10, 501, take_over=True) is None
+    finally:
+        await other.dispose()

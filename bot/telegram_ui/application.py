@@ -57,7 +57,10 @@ async def admit(update: Update, context: BotContext) -> None:
     slow down, and the extra messages are not processed."""
     chat = update.effective_chat
     citizen_chat = chat.id if chat is not None and chat.type == "private" else None
-    seen = await context.helpdesk.store.admit(update.update_id, citizen_chat)
+    # Polling: one process receives updates at a time, so an update recorded by another process and never
+    # finished was cut short by a kill; Telegram sends it again after the restart and it is handled here.
+    seen = await context.helpdesk.store.admit(update.update_id, citizen_chat,
+                                              take_over=context.settings.webhook is None)
     if seen is None:
         raise ApplicationHandlerStop
     limit = context.settings.flood_limit
@@ -122,7 +125,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
     # 20 a minute in a group); a 429 that still happens reaches the delivery job, which waits and retries.
     builder = (ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
                .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
-               .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES)))
+               .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES, finished=lambda u: helpdesk.store.finish(u.update_id))))
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
     if settings.base_url:

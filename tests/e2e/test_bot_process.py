@@ -76,7 +76,9 @@ class BotProcess:
         if self.database_url.startswith("postgresql"):
             return pg.query(self.database_url, query)
         with closing(sqlite3.connect(self.database)) as connection:
-            return connection.execute(query).fetchall()
+            rows = connection.execute(query).fetchall()
+            connection.commit()
+            return rows
 
     async def rows_become(self, query: str, expected: list[tuple], timeout: float = 10.0) -> None:
         """The bot writes to its database just after Telegram accepted a message: wait for it."""
@@ -193,6 +195,25 @@ async def test_reply_survives_kill_and_restart(world) -> None:
     delivered = await emulator.wait_for("Ответ библиотекаря на ваш вопрос #1", chat=citizen, timeout=20)
     assert "полумиллиона" in delivered["text"]
     assert len([m for m in emulator.sent(citizen) if "полумиллиона" in (m.get("text") or "")]) == 1
+
+
+async def test_an_update_cut_short_by_a_kill_is_handled_after_the_restart(world) -> None:
+    """The process recorded the update and was killed before answering; Telegram sends the update again
+    (its offset was never confirmed): the new process answers it. A finished update is not handled again."""
+    emulator, bot, citizen, group = world
+    asked = emulator.send_text(citizen, None, "как получить эцп")
+    await emulator.wait_for("pki.gov.kz", chat=citizen, after=asked)
+    await bot.rows_become("SELECT finished FROM processed_updates", [(True,)])
+    bot.kill()
+    cut_short = emulator._update_id + 1  # the id the emulator gives the next update
+    bot.rows(f"INSERT INTO processed_updates (update_id, chat_id, created_at, owner, finished) "
+             f"VALUES ({cut_short}, {citizen.id}, CURRENT_TIMESTAMP, 'killed-process', false)")
+    asked = emulator.send_text(citizen, None, "справка о несудимости")
+    await bot.start()
+    answer = await emulator.wait_for("отсутствии судимости", chat=citizen, after=asked, timeout=20)
+    assert answer
+    await bot.rows_become(f"SELECT owner != 'killed-process', finished FROM processed_updates WHERE update_id = {cut_short}",
+                          [(True, True)])
 
 
 @pytest.mark.parametrize("status", [429, 500])

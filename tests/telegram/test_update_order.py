@@ -64,3 +64,30 @@ async def test_updates_without_a_chat_run_at_once() -> None:
                                                               "from": {"id": 5, "is_bot": False, "first_name": "A"}}}, None)
     await processor.process_update(inline, handle())
     assert seen == ["inline"] and processor.busy_chats == 0
+
+
+async def test_each_update_is_reported_finished_after_its_handlers() -> None:
+    finished: list[int] = []
+    handled: list[int] = []
+
+    async def report(update: Update) -> None:
+        assert update.update_id in handled
+        finished.append(update.update_id)
+
+    async def handle(n: int) -> None:
+        handled.append(n)
+
+    processor = PerChatOrder(4, finished=report)
+    await asyncio.gather(*(processor.process_update(text_update(n, 500 + n % 2), handle(n)) for n in range(1, 5)))
+    assert sorted(finished) == [1, 2, 3, 4]
+
+
+async def test_a_failing_finished_report_is_only_logged(caplog) -> None:
+    async def broken(update: Update) -> None:
+        raise ConnectionError("database gone")
+
+    async def handle() -> None:
+        pass
+
+    await PerChatOrder(2, finished=broken).process_update(text_update(1, 5), handle())
+    assert "could not mark update 1 as finished" in caplog.text
