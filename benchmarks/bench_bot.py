@@ -79,8 +79,12 @@ runpy.run_module("bot", run_name="__main__", alter_sys=True)
 SEND_RATE = float(os.environ.get("BENCH_SEND_RATE", "30"))  # the same limiter for egov-bot and the echo bot
 
 ECHO_BOT = """
-import os
+import asyncio, os
 from telegram.ext import Application, MessageHandler, filters
+
+if os.environ.get("ECHO_UVLOOP"):  # the event loop egov-bot runs on, for a like-for-like figure
+    import uvloop
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 async def echo(update, context):
     await update.effective_message.reply_text(update.effective_message.text)
@@ -133,7 +137,7 @@ class Bot:
     """One bot subprocess against an emulator."""
 
     def __init__(self, emulator: BotApiEmulator, folder: Path, database_url: str | None, *, echo: bool = False,
-                 webhook_port: int | None = None) -> None:
+                 webhook_port: int | None = None, uvloop: bool = False) -> None:
         self.emulator, self.folder, self.webhook_port = emulator, folder, webhook_port
         folder.mkdir(parents=True, exist_ok=True)
         self.log = folder / "bot.log"
@@ -142,6 +146,8 @@ class Bot:
                    LIBRARIAN_CHAT_ID=str(GROUP_ID), LIBRARIAN_HOURS="Mon-Sun 00:00-23:59",
                    DATABASE_URL=database_url or f"sqlite+aiosqlite:///{folder / 'bot.sqlite3'}",
                    EDITOR_IDS="7001", PYTHONPATH=str(ROOT), FLOOD_LIMIT="0", SEND_RATE=str(SEND_RATE))
+        if uvloop:
+            env["ECHO_UVLOOP"] = "1"
         args = []
         if webhook_port is not None:
             env.update(WEBHOOK_URL=f"http://127.0.0.1:{webhook_port}/telegram", WEBHOOK_SECRET=SECRET,
@@ -298,7 +304,7 @@ def figures(name: str, result: dict, asked: int) -> dict:
 
 
 async def scenario(name: str, args, work: Path, *, database_url: str | None = None, echo: bool = False,
-                   instances: int = 0) -> dict | None:
+                   instances: int = 0, uvloop: bool = False) -> dict | None:
     """instances=0: polling; 1 or 2: webhook mode with that many processes."""
     emulator = TimedEmulator().start()
     emulator.group_chat(GROUP_ID, "Библиотекари", supergroup=True)
@@ -306,7 +312,7 @@ async def scenario(name: str, args, work: Path, *, database_url: str | None = No
     inject = None
     try:
         if instances == 0:
-            bots.append(Bot(emulator, work / name.replace(" ", "_"), database_url, echo=echo))
+            bots.append(Bot(emulator, work / name.replace(" ", "_").replace(",", ""), database_url, echo=echo, uvloop=uvloop))
             await bots[0].ready()
             inject = Injector(emulator)
         else:
@@ -384,9 +390,11 @@ async def main() -> None:
     try:
         print("\nSQLite, polling", flush=True)
         echo = await scenario("echo bot (bare PTB), polling", args, work, echo=True)
+        echo_uvloop = await scenario("echo bot (bare PTB) on uvloop, polling", args, work, echo=True, uvloop=True)
         sqlite = await scenario("egov-bot, SQLite, polling", args, work)
-        if echo and sqlite and echo["rate"]:
-            print(f"  egov-bot throughput = {100 * sqlite['rate'] / echo['rate']:.0f}% of the echo bot's", flush=True)
+        for label, base in (("echo bot's", echo), ("echo bot's on uvloop (egov-bot's event loop)", echo_uvloop)):
+            if base and sqlite and base["rate"]:
+                print(f"  egov-bot throughput = {100 * sqlite['rate'] / base['rate']:.0f}% of the {label}", flush=True)
 
         print("\nPostgreSQL", flush=True)
         if args.skip_postgres:

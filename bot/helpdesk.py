@@ -134,12 +134,15 @@ class HelpDesk:
             return "thanks"
         return None
 
-    async def ask(self, citizen: Citizen, question: str) -> Reply:
-        """Answer a question, offer a choice, escalate it, or add it to the citizen's open ticket."""
+    async def ask(self, citizen: Citizen, question: str, *, open_tickets: list[Ticket] | None = None) -> Reply:
+        """Answer a question, offer a choice, escalate it, or add it to the citizen's open ticket.
+
+        open_tickets: the citizen's open tickets when the caller has just read them."""
         question = question.strip()
         visible = textnorm.clean(question).strip()
         masked = privacy.mask(question)  # what is stored and shown to librarians
-        open_tickets = await self.store.open_tickets_of(citizen.id)
+        if open_tickets is None:
+            open_tickets = await self.store.open_tickets_of(citizen.id)
         if open_tickets and visible:
             ticket = open_tickets[-1]
             await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)

@@ -184,6 +184,9 @@ class Citizen:
     blocked: bool = False
 
 
+CitizenKey = tuple[str, str, str, str]  # channel, external id, language on first contact, first name
+
+
 @dataclass(frozen=True)
 class Ticket:
     id: int
@@ -236,6 +239,15 @@ class Draft:
     answer: str
     created_by: str
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A new update: how many the chat sent in the last minute, and for a citizen, who and what is open."""
+
+    seen: int
+    citizen: Citizen | None
+    open_tickets: list[Ticket]
 
 
 @dataclass(frozen=True)
@@ -322,7 +334,7 @@ class TicketStore:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.instance = uuid.uuid4().hex[:16]  # this process, as the owner of the updates it handles
-        self._new_updates = _Batched(self._record_updates)
+        self._intake = _Batched(self._take_in)
         self._finished = _Batched(self._finish_updates)
         self._citizens = _Batched(self._find_citizens)
         self._open_tickets = _Batched(self._open_tickets_of_many)
@@ -397,25 +409,29 @@ class TicketStore:
         """The citizen on this channel, created on first contact (the first name kept current)."""
         return await self._citizens((channel, external_id, language, first_name[:128]))
 
-    async def _find_citizens(self, keys: list[tuple[str, str, str, str]]) -> list[Citizen]:
-        """Known citizens with nothing to change are read in one query; the others one by one."""
-        found: dict[tuple[str, str], CitizenRow] = {}
+    async def _find_citizens(self, keys: list[CitizenKey]) -> list[Citizen]:
         async with self._sessions.begin() as session:
-            by_channel: dict[str, set[str]] = defaultdict(set)
-            for channel, external_id, _, _ in keys:
-                by_channel[channel].add(external_id)
-            for channel, ids in by_channel.items():
-                rows = await session.scalars(
-                    select(CitizenRow).where(CitizenRow.channel == channel, CitizenRow.external_id.in_(ids)))
-                found.update(((row.channel, row.external_id), row) for row in rows)
-        citizens = []
-        for channel, external_id, language, first_name in keys:
-            row = found.get((channel, external_id))
-            if row is not None and not row.blocked and (not first_name or row.first_name == first_name):
-                citizens.append(_citizen(row))
-            else:
-                citizens.append(await self._citizen_one(channel, external_id, language, first_name))
-        return citizens
+            found = await self._known_citizens(session, keys)
+        return [found.get(key) or await self._citizen_one(*key) for key in keys]
+
+    @staticmethod
+    async def _known_citizens(session, keys: list[CitizenKey]) -> dict[CitizenKey, Citizen]:
+        """Known citizens with nothing to change, read in one query per channel; the others (new, renamed,
+        back after blocking the bot) are missing from the answer: _citizen_one deals with them."""
+        rows: dict[tuple[str, str], CitizenRow] = {}
+        by_channel: dict[str, set[str]] = defaultdict(set)
+        for channel, external_id, _, _ in keys:
+            by_channel[channel].add(external_id)
+        for channel, ids in by_channel.items():
+            found = await session.scalars(
+                select(CitizenRow).where(CitizenRow.channel == channel, CitizenRow.external_id.in_(ids)))
+            rows.update(((row.channel, row.external_id), row) for row in found)
+        known = {}
+        for key in keys:
+            row = rows.get(key[:2])
+            if row is not None and not row.blocked and (not key[3] or row.first_name == key[3]):
+                known[key] = _citizen(row)
+        return known
 
     async def _citizen_one(self, channel: str, external_id: str, language: str, first_name: str) -> Citizen:
         async with self._sessions.begin() as session:
@@ -485,7 +501,15 @@ class TicketStore:
         take_over: an update another process recorded but never finished is handled here (polling: only one
         process receives updates at a time, so that process was stopped mid-way and Telegram sent it again).
         """
-        return await self._new_updates((update_id, chat_id, take_over))
+        admission = await self._intake((update_id, chat_id, take_over, None))
+        return admission.seen if admission else None
+
+    async def intake(self, update_id: int, chat_id: int, channel: str, external_id: str, *, language: str = "ru",
+                     first_name: str = "", take_over: bool = False) -> "Admission | None":
+        """admit() and, in the same transaction, the citizen and their open tickets: what every citizen's
+        message needs first, in one round trip. The citizen is None when the row is to be created or changed
+        (first contact, a new first name, back after blocking the bot): citizen() does that."""
+        return await self._intake((update_id, chat_id, take_over, (channel, external_id, language, first_name[:128])))
 
     async def finish(self, update_id: int) -> None:
         """The update's handling ran to the end: after a restart it counts as a duplicate."""
@@ -497,29 +521,44 @@ class TicketStore:
                                   .values(finished=True))
         return [None] * len(update_ids)
 
-    async def _record_updates(self, updates: list[tuple[int, int | None, bool]]) -> list[int | None]:
+    async def _take_in(self, items: list[tuple[int, int | None, bool, CitizenKey | None]]) -> list["Admission | None"]:
+        async with self._sessions.begin() as session:
+            seen = await self._record_updates(session, [item[:3] for item in items])
+            keys = [key for (*_, key), count in zip(items, seen) if key is not None and count is not None]
+            citizens = await self._known_citizens(session, keys) if keys else {}
+            tickets = await self._open_tickets_in(session, [c.id for c in citizens.values()])
+        admissions: list[Admission | None] = []
+        for (*_, key), count in zip(items, seen):
+            if count is None:
+                admissions.append(None)
+            elif key in citizens:
+                admissions.append(Admission(count, citizens[key], list(tickets.get(citizens[key].id, []))))
+            else:  # no citizen asked for, or one to create or change: left to citizen() when a handler needs it
+                admissions.append(Admission(count, None, []))
+        return admissions
+
+    async def _record_updates(self, session, updates: list[tuple[int, int | None, bool]]) -> list[int | None]:
         table = ProcessedUpdateRow.__table__
         unique = {u: c for u, c, _ in updates[::-1]}  # update id -> chat id (one row per id, its first chat)
         now = utcnow()
-        async with self._sessions.begin() as session:
-            recorded = set(await session.scalars(
-                self._insert(table).values([{"update_id": u, "chat_id": c, "created_at": now, "owner": self.instance,
-                                             "finished": False} for u, c in unique.items()])
-                .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
-            for update_id in {u for u, _, take_over in updates if take_over and u not in recorded}:
-                taken = await session.execute(
-                    update(table).where(table.c.update_id == update_id, table.c.finished.is_(False),
-                                        or_(table.c.owner.is_(None), table.c.owner != self.instance))
-                    .values(owner=self.instance))
-                if taken.rowcount == 1:
-                    recorded.add(update_id)
-            chats = {chat for update_id, chat in unique.items() if update_id in recorded and chat is not None}
-            counts: dict[int, int] = {}
-            if chats:
-                counts = dict((await session.execute(
-                    select(table.c.chat_id, func.count()).where(table.c.chat_id.in_(chats),
-                                                                table.c.created_at > now - FLOOD_WINDOW)
-                    .group_by(table.c.chat_id))).all())
+        recorded = set(await session.scalars(
+            self._insert(table).values([{"update_id": u, "chat_id": c, "created_at": now, "owner": self.instance,
+                                         "finished": False} for u, c in unique.items()])
+            .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
+        for update_id in {u for u, _, take_over in updates if take_over and u not in recorded}:
+            taken = await session.execute(
+                update(table).where(table.c.update_id == update_id, table.c.finished.is_(False),
+                                    or_(table.c.owner.is_(None), table.c.owner != self.instance))
+                .values(owner=self.instance))
+            if taken.rowcount == 1:
+                recorded.add(update_id)
+        chats = {chat for update_id, chat in unique.items() if update_id in recorded and chat is not None}
+        counts: dict[int, int] = {}
+        if chats:
+            counts = dict((await session.execute(
+                select(table.c.chat_id, func.count()).where(table.c.chat_id.in_(chats),
+                                                            table.c.created_at > now - FLOOD_WINDOW)
+                .group_by(table.c.chat_id))).all())
         new = []  # per call: is it the one that recorded its id (the same id twice in a batch: the first)
         for update_id, _, _ in updates:
             new.append(update_id in recorded)
@@ -620,15 +659,21 @@ class TicketStore:
         return await self._open_tickets(citizen_id)
 
     async def _open_tickets_of_many(self, citizen_ids: list[int]) -> list[list[Ticket]]:
-        tickets: dict[int, list[Ticket]] = defaultdict(list)
         async with self._sessions.begin() as session:
+            tickets = await self._open_tickets_in(session, citizen_ids)
+        return [list(tickets.get(citizen_id, [])) for citizen_id in citizen_ids]
+
+    @staticmethod
+    async def _open_tickets_in(session, citizen_ids: list[int]) -> dict[int, list[Ticket]]:
+        tickets: dict[int, list[Ticket]] = defaultdict(list)
+        if citizen_ids:
             rows = await session.scalars(
                 select(TicketRow).where(TicketRow.citizen_id.in_(set(citizen_ids)), TicketRow.status.in_(OPEN_STATUSES))
                 .order_by(TicketRow.created_at, TicketRow.id)
             )
             for row in rows:
                 tickets[row.citizen_id].append(_ticket(row))
-        return [list(tickets[citizen_id]) for citizen_id in citizen_ids]
+        return tickets
 
     async def cards_to_post(self) -> list[Ticket]:
         """Open tickets whose card is not yet in the librarians' group (and nobody is posting it)."""

@@ -218,3 +218,19 @@ async def test_an_unfinished_update_of_another_process_is_taken_over_once(any_st
         assert await other.admit(10, 501, take_over=True) is None
     finally:
         await other.dispose()
+
+
+async def test_intake_reads_the_citizen_and_open_tickets_with_the_update(any_store: TicketStore) -> None:
+    known = await any_store.citizen("telegram", "501", first_name="Айгуль")
+    ticket = await any_store.open_ticket(known.id, "вопрос", "ru")
+    counter = StatementCounter(any_store)
+    first, stranger, renamed = await asyncio.gather(
+        any_store.intake(1, 501, "telegram", "501", first_name="Айгуль"),
+        any_store.intake(2, 502, "telegram", "502", first_name="Новый"),
+        any_store.intake(3, 501, "telegram", "501", first_name="Айгерим"))
+    assert first.seen == 1 and first.citizen == known and [t.id for t in first.open_tickets] == [ticket.id]
+    assert stranger.seen == 1 and stranger.citizen is None  # created by citizen() when a handler needs it
+    assert renamed.seen == 2 and renamed.citizen is None  # the new name is written by citizen()
+    assert len([s for s in counter.statements if not s.startswith(("BEGIN", "COMMIT"))]) == 4  # one transaction
+    assert await any_store.intake(1, 501, "telegram", "501") is None  # a duplicate
+    assert await any_store.citizen("telegram", "502") != known

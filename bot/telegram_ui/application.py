@@ -57,10 +57,19 @@ async def admit(update: Update, context: BotContext) -> None:
     slow down, and the extra messages are not processed."""
     chat = update.effective_chat
     citizen_chat = chat.id if chat is not None and chat.type == "private" else None
+    store = context.helpdesk.store
     # Polling: one process receives updates at a time, so an update recorded by another process and never
     # finished was cut short by a kill; Telegram sends it again after the restart and it is handled here.
-    seen = await context.helpdesk.store.admit(update.update_id, citizen_chat,
-                                              take_over=context.settings.webhook is None)
+    take_over = context.settings.webhook is None
+    if citizen_chat is None:
+        seen = await store.admit(update.update_id, None, take_over=take_over)
+    else:  # the citizen and their open tickets come in the same round trip: every handler needs them
+        user = update.effective_user
+        admission = await store.intake(update.update_id, citizen_chat, "telegram", str(citizen_chat),
+                                       language=citizen.ui_language(user), first_name=(user.first_name if user else "") or "",
+                                       take_over=take_over)
+        seen = admission.seen if admission else None
+        context.admission = admission
     if seen is None:
         raise ApplicationHandlerStop
     limit = context.settings.flood_limit

@@ -23,6 +23,8 @@ def ui_language(user: User | None) -> str:
 
 
 async def citizen_of(update: Update, context: BotContext) -> Citizen:
+    if context.admission is not None and context.admission.citizen is not None:  # read with the update id
+        return context.admission.citizen
     user = update.effective_user
     return await context.helpdesk.store.citizen(
         "telegram", str(update.effective_chat.id), language=ui_language(user),
@@ -100,7 +102,9 @@ async def question(update: Update, context: BotContext) -> None:
     citizen = await citizen_of(update, context)
     if await context.helpdesk.privacy_warning(citizen, message.text or ""):
         await message.reply_text(render.t(citizen.language, "privacy_warning"))
-    reply = await context.helpdesk.ask(citizen, message.text or "")
+    admission = context.admission
+    open_tickets = admission.open_tickets if admission is not None and admission.citizen is not None else None
+    reply = await context.helpdesk.ask(citizen, message.text or "", open_tickets=open_tickets)
     await show_reply(message, reply, citizen.language, context)
 
 

@@ -11,9 +11,13 @@ from bot.helpdesk import HelpDesk
 
 if TYPE_CHECKING:
     from bot.telegram_ui.delivery import Courier
+    from bot.tickets import Admission
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
+    # Set for a citizen's update before the handlers run: who wrote, and their open tickets.
+    admission: "Admission | None" = None
+
     @property
     def helpdesk(self) -> HelpDesk:
         return self.application.bot_data["helpdesk"]
