@@ -346,14 +346,15 @@ class TicketStore:
 
     @classmethod
     def from_url(cls, url: str) -> "TicketStore":
+        """hide_parameters: a database error in the logs never carries what a citizen wrote."""
         try:
             if make_url(url).get_backend_name() == "sqlite":
                 # One connection: SQLite has one writer anyway, and transactions that read and then write
                 # could otherwise fail with "database is locked" when handlers run concurrently.
-                engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+                engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True)
                 event.listen(engine.sync_engine, "connect", _sqlite_settings)
             else:  # a server can restart: each connection is checked before use
-                engine = create_async_engine(url, pool_pre_ping=True)
+                engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
             return cls(engine)
         except (ArgumentError, NoSuchModuleError, ImportError) as error:
             raise StoreError(f"the database URL {url!r} is not usable ({type(error).__name__}): "
