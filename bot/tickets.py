@@ -161,8 +161,9 @@ class ProcessedUpdateRow(Base):
     """Telegram update ids already handled: a webhook retry or a second instance must not act twice.
 
     The citizen's chat is kept too (for two days), so that flood control counts a citizen's messages
-    over every instance. An update whose handling never finished (the process was killed) is handled
-    again when Telegram sends it again after the restart."""
+    over every instance. The update itself is kept until its handling finishes: an update cut short by a
+    kill is handled again by the restarted process (Telegram will not send it again: getUpdates confirmed
+    it as soon as it arrived)."""
 
     __tablename__ = "processed_updates"
     __table_args__ = (Index("ix_processed_updates_chat_time", "chat_id", "created_at"),)
@@ -172,6 +173,7 @@ class ProcessedUpdateRow(Base):
     chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     owner: Mapped[str | None] = mapped_column(String(32), default=None)  # the instance handling it
     finished: Mapped[bool] = mapped_column(default=False)  # its handling ran to the end
+    payload: Mapped[str | None] = mapped_column(Text, default=None)  # the update as received, until finished
 
 
 @dataclass(frozen=True)
@@ -487,30 +489,37 @@ class TicketStore:
                     .values(status="withdrawn", closed_at=utcnow(), closed_by="citizen", notice=None)
                 )
                 await session.execute(update(TicketRow).where(TicketRow.id.in_(tickets)).values(question=FORGOTTEN))
+            citizen = await session.get(CitizenRow, citizen_id)
+            if citizen is not None and citizen.external_id.lstrip("-").isdigit():  # updates not yet handled
+                await session.execute(update(ProcessedUpdateRow).where(ProcessedUpdateRow.chat_id == int(citizen.external_id))
+                                      .values(payload=None))
             await session.execute(
                 update(CitizenRow).where(CitizenRow.id == citizen_id)
                 .values(first_name="", external_id=f"forgotten-{citizen_id}", channel="forgotten")
             )
             return len(tickets)
 
-    async def admit(self, update_id: int, chat_id: int | None = None, *, take_over: bool = False) -> int | None:
+    async def admit(self, update_id: int, chat_id: int | None = None, *, take_over: bool = False,
+                    payload: str | None = None) -> int | None:
         """Record an update; None when it was recorded before (a duplicate: do not handle it again).
 
         Otherwise: how many updates this chat sent in the last minute, this one included, as every
         instance recorded them (0 without a chat). Flood control reads it.
 
         take_over: an update another process recorded but never finished is handled here (polling: only one
-        process receives updates at a time, so that process was stopped mid-way and Telegram sent it again).
+        process receives updates at a time, so that process was stopped mid-way).
+        payload: the update as received, kept until finish() so that unfinished() can give it back.
         """
-        admission = await self._intake((update_id, chat_id, take_over, None))
+        admission = await self._intake((update_id, chat_id, take_over, None, payload))
         return admission.seen if admission else None
 
     async def intake(self, update_id: int, chat_id: int, channel: str, external_id: str, *, language: str = "ru",
-                     first_name: str = "", take_over: bool = False) -> "Admission | None":
+                     first_name: str = "", take_over: bool = False, payload: str | None = None) -> "Admission | None":
         """admit() and, in the same transaction, the citizen and their open tickets: what every citizen's
         message needs first, in one round trip. The citizen is None when the row is to be created or changed
         (first contact, a new first name, back after blocking the bot): citizen() does that."""
-        return await self._intake((update_id, chat_id, take_over, (channel, external_id, language, first_name[:128])))
+        return await self._intake((update_id, chat_id, take_over, (channel, external_id, language, first_name[:128]),
+                                   payload))
 
     async def finish(self, update_id: int) -> None:
         """The update's handling ran to the end: after a restart it counts as a duplicate."""
@@ -519,17 +528,31 @@ class TicketStore:
     async def _finish_updates(self, update_ids: list[int]) -> list[None]:
         async with self._sessions.begin() as session:
             await session.execute(update(ProcessedUpdateRow).where(ProcessedUpdateRow.update_id.in_(set(update_ids)))
-                                  .values(finished=True))
+                                  .values(finished=True, payload=None))
         return [None] * len(update_ids)
 
-    async def _take_in(self, items: list[tuple[int, int | None, bool, CitizenKey | None]]) -> list["Admission | None"]:
+    async def unfinished(self, limit: int = 1000) -> list[tuple[int, str]]:
+        """Updates other processes recorded and never finished (they were killed), oldest first, as
+        (update id, payload): the restarted bot handles them. Only the last two days count."""
+        table = ProcessedUpdateRow.__table__
         async with self._sessions.begin() as session:
-            seen = await self._record_updates(session, [item[:3] for item in items])
-            keys = [key for (*_, key), count in zip(items, seen) if key is not None and count is not None]
+            rows = await session.execute(
+                select(table.c.update_id, table.c.payload)
+                .where(table.c.finished.is_(False), table.c.payload.is_not(None),
+                       or_(table.c.owner.is_(None), table.c.owner != self.instance),
+                       table.c.created_at > utcnow() - dt.timedelta(days=2))
+                .order_by(table.c.update_id).limit(limit))
+            return [(update_id, payload) for update_id, payload in rows]
+
+    async def _take_in(self, items: list[tuple[int, int | None, bool, CitizenKey | None, str | None]]
+                       ) -> list["Admission | None"]:
+        async with self._sessions.begin() as session:
+            seen = await self._record_updates(session, [(u, c, t, p) for u, c, t, _, p in items])
+            keys = [item[3] for item, count in zip(items, seen) if item[3] is not None and count is not None]
             citizens = await self._known_citizens(session, keys) if keys else {}
             tickets = await self._open_tickets_in(session, [c.id for c in citizens.values()])
         admissions: list[Admission | None] = []
-        for (*_, key), count in zip(items, seen):
+        for (_, _, _, key, _), count in zip(items, seen):
             if count is None:
                 admissions.append(None)
             elif key in citizens:
@@ -538,22 +561,22 @@ class TicketStore:
                 admissions.append(Admission(count, None, []))
         return admissions
 
-    async def _record_updates(self, session, updates: list[tuple[int, int | None, bool]]) -> list[int | None]:
+    async def _record_updates(self, session, updates: list[tuple[int, int | None, bool, str | None]]) -> list[int | None]:
         table = ProcessedUpdateRow.__table__
-        unique = {u: c for u, c, _ in updates[::-1]}  # update id -> chat id (one row per id, its first chat)
+        unique = {u: (c, p) for u, c, _, p in updates[::-1]}  # update id -> (chat, payload) of its first call
         now = utcnow()
         recorded = set(await session.scalars(
             self._insert(table).values([{"update_id": u, "chat_id": c, "created_at": now, "owner": self.instance,
-                                         "finished": False} for u, c in unique.items()])
+                                         "finished": False, "payload": p} for u, (c, p) in unique.items()])
             .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
-        for update_id in {u for u, _, take_over in updates if take_over and u not in recorded}:
+        for update_id in {u for u, _, take_over, _ in updates if take_over and u not in recorded}:
             taken = await session.execute(
                 update(table).where(table.c.update_id == update_id, table.c.finished.is_(False),
                                     or_(table.c.owner.is_(None), table.c.owner != self.instance))
                 .values(owner=self.instance))
             if taken.rowcount == 1:
                 recorded.add(update_id)
-        chats = {chat for update_id, chat in unique.items() if update_id in recorded and chat is not None}
+        chats = {chat for update_id, (chat, _) in unique.items() if update_id in recorded and chat is not None}
         counts: dict[int, int] = {}
         if chats:
             counts = dict((await session.execute(
@@ -561,15 +584,15 @@ class TicketStore:
                                                             table.c.created_at > now - FLOOD_WINDOW)
                 .group_by(table.c.chat_id))).all())
         new = []  # per call: is it the one that recorded its id (the same id twice in a batch: the first)
-        for update_id, _, _ in updates:
+        for update_id, *_ in updates:
             new.append(update_id in recorded)
             recorded.discard(update_id)
         later = defaultdict(int)  # a chat's updates in this batch are counted in order: its first sees the fewest
-        for (_, chat, _), is_new in zip(updates, new):
+        for (_, chat, *_), is_new in zip(updates, new):
             if is_new and chat is not None:
                 later[chat] += 1
         results: list[int | None] = []
-        for (_, chat, _), is_new in zip(updates, new):
+        for (_, chat, *_), is_new in zip(updates, new):
             if not is_new:
                 results.append(None)
             elif chat is None:

@@ -234,3 +234,21 @@ async def test_intake_reads_the_citizen_and_open_tickets_with_the_update(any_sto
     assert len([s for s in counter.statements if not s.startswith(("BEGIN", "COMMIT"))]) == 4  # one transaction
     assert await any_store.intake(1, 501, "telegram", "501") is None  # a duplicate
     assert await any_store.citizen("telegram", "502") != known
+
+
+async def test_unfinished_updates_are_given_back_to_the_next_process_and_forgotten_on_request(any_store: TicketStore) -> None:
+    killed = TicketStore.from_url(any_store.url)
+    try:
+        await killed.admit(20, 501, payload='{"update_id": 20}')
+        await killed.admit(21, 501, payload='{"update_id": 21}')
+        await killed.admit(22, 502, payload='{"update_id": 22}')
+        await killed.finish(21)
+        assert await killed.unfinished() == []  # its own updates are still in its hands
+    finally:
+        await killed.dispose()
+    assert await any_store.unfinished() == [(20, '{"update_id": 20}'), (22, '{"update_id": 22}')]
+    assert await any_store.admit(20, 501, take_over=True) is not None
+    await any_store.finish(20)
+    citizen = await any_store.citizen("telegram", "502")
+    await any_store.forget(citizen.id)  # what they wrote and the bot has not handled yet goes too
+    assert await any_store.unfinished() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 
@@ -61,13 +62,14 @@ async def admit(update: Update, context: BotContext) -> None:
     # Polling: one process receives updates at a time, so an update recorded by another process and never
     # finished was cut short by a kill; Telegram sends it again after the restart and it is handled here.
     take_over = context.settings.webhook is None
+    payload = update.to_json()  # kept until the handling finishes: see recover_unfinished
     if citizen_chat is None:
-        seen = await store.admit(update.update_id, None, take_over=take_over)
+        seen = await store.admit(update.update_id, None, take_over=take_over, payload=payload)
     else:  # the citizen and their open tickets come in the same round trip: every handler needs them
         user = update.effective_user
         admission = await store.intake(update.update_id, citizen_chat, "telegram", str(citizen_chat),
                                        language=citizen.ui_language(user), first_name=(user.first_name if user else "") or "",
-                                       take_over=take_over)
+                                       take_over=take_over, payload=payload)
         seen = admission.seen if admission else None
         context.admission = admission
     if seen is None:
@@ -86,6 +88,25 @@ async def admit(update: Update, context: BotContext) -> None:
         except TelegramError:
             pass
     raise ApplicationHandlerStop
+
+
+async def recover_unfinished(app: Application) -> int:
+    """Polling, at start: updates the previous process recorded but never finished handling (it was killed)
+    go back into the queue. getUpdates confirmed them when they arrived, so Telegram will not send them again."""
+    helpdesk: HelpDesk = app.bot_data["helpdesk"]
+    try:
+        unfinished = await helpdesk.store.unfinished()
+    except Exception:  # noqa: BLE001 - the bot starts anyway; the database may be back later
+        log.warning("could not read the updates a previous run left unfinished", exc_info=True)
+        return 0
+    for update_id, payload in unfinished:
+        try:
+            await app.update_queue.put(Update.de_json(json.loads(payload), app.bot))
+        except (ValueError, TypeError, KeyError):
+            log.warning("update %s left unfinished cannot be read again; skipped", update_id)
+    if unfinished:
+        log.info("%s updates left unfinished by the previous run are handled again", len(unfinished))
+    return len(unfinished)
 
 
 async def purge_job(context: BotContext) -> None:
@@ -148,6 +169,8 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
             log.warning("commands not set: %s", error)
         app.job_queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=0.5, name="delivery")
         app.job_queue.run_repeating(purge_job, interval=24 * 3600, first=60, name="purge question log")
+        if settings.webhook is None:  # polling: this is the only process receiving updates
+            await recover_unfinished(app)
 
     async def post_shutdown(app: Application) -> None:
         await courier.settled(timeout=10)  # what is not sent by then stays in the database for the next start

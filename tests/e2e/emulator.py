@@ -219,6 +219,7 @@ class BotApiEmulator:
         self._errors: list[str] = []
         self._faults: dict[str, list[tuple[int, JSON]]] = {}
         self._delays: dict[str, list[float]] = {}
+        self._losses: dict[str, list[float]] = {}
         self._blocked: set[int] = set()
         self._commands: dict[str, Any] = {}
         self._methods: dict[str, Callable[[JSON], Any]] = {
@@ -493,6 +494,12 @@ class BotApiEmulator:
         with self._lock:
             self._delays.setdefault(method.lower(), []).extend([seconds] * times)
 
+    def lose_next(self, method: str, seconds: float) -> None:
+        """The next call of ``method`` hangs ``seconds`` and then fails with 502, having taken no effect: a
+        request lost on the way (kill the bot meanwhile to cut its handling short)."""
+        with self._lock:
+            self._losses.setdefault(method.lower(), []).append(seconds)
+
     def block_user(self, chat_id: Chat | int) -> None:
         with self._lock:
             self._blocked.add(chat_id.id if isinstance(chat_id, Chat) else chat_id)
@@ -508,9 +515,13 @@ class BotApiEmulator:
             self._calls.append(Call(method, params))
             delay = self._delays[key].pop(0) if self._delays.get(key) else 0.0
             fault = self._faults[key].pop(0) if self._faults.get(key) else None
+            loss = self._losses[key].pop(0) if self._losses.get(key) else None
             blocked = key.startswith(_SEND_PREFIXES) and self._chat_key(params) in self._blocked
         if token != self.token:
             return 401, _error(401, "Unauthorized")
+        if loss is not None:
+            self._stopping.wait(loss)
+            return 502, _error(502, "Bad Gateway")
         response = fault or self._handle(key, method, params, blocked)
         if delay:  # the call took effect, only the answer is late: like a real client timeout
             self._stopping.wait(delay)
