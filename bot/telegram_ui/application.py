@@ -10,7 +10,7 @@ from pathlib import Path
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.request import BaseRequest
-from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, ApplicationHandlerStop,
+from telegram.ext import (Application, ApplicationBuilder, ApplicationHandlerStop,
                           CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
 from bot import locales, places
@@ -20,6 +20,7 @@ from bot.tickets import utcnow
 from bot.telegram_ui import citizen, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
 from bot.telegram_ui.delivery import Courier, deliver_all
+from bot.telegram_ui.limiter import RetryingRateLimiter
 from bot.telegram_ui.ordering import PerChatOrder
 
 log = logging.getLogger(__name__)
@@ -152,9 +153,10 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
                       request: BaseRequest | None = None, updates_request: BaseRequest | None = None) -> AppType:
     """The bot with every handler. `request` objects are the transport seam: tests pass recording ones."""
     # The rate limiter keeps bursts of replies within Telegram's limits (about 30 messages a second,
-    # 20 a minute in a group); a 429 that still happens reaches the delivery job, which waits and retries.
+    # 20 a minute in a group). A handler's reply that still meets a 429 or a network fault is retried there;
+    # the delivery job's requests fail at once and it retries them on its own schedule, kept in the database.
     builder = (ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
-               .rate_limiter(AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=0))
+               .rate_limiter(RetryingRateLimiter(overall_max_rate=settings.send_rate))
                .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES, finished=lambda u: helpdesk.store.finish(u.update_id))))
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)

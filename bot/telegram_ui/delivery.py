@@ -21,19 +21,13 @@ from bot.helpdesk import HelpDesk
 from bot import locales
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
+from bot.telegram_ui.limiter import NO_RETRIES, retry_seconds
 from bot.tickets import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
 CAPTION_LIMIT = 1024  # Telegram's limit for a caption
 
-
-def retry_seconds(error: RetryAfter) -> float:
-    """Telegram's retry_after, as seconds (PTB 22 gives an int or a timedelta, with a deprecation warning)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = error.retry_after
-    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def backoff(attempts: int) -> float:
@@ -50,7 +44,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
         try:
             sent = await bot.send_message(
                 group_id, render.card(ticket, citizen.first_name if citizen else "", helpdesk.library.kb, zone),
-                parse_mode=ParseMode.HTML, reply_markup=render.card_keyboard(ticket),
+                parse_mode=ParseMode.HTML, reply_markup=render.card_keyboard(ticket), rate_limit_args=NO_RETRIES,
             )
         except (RetryAfter, NetworkError) as error:
             log.warning("card for ticket #%s not posted yet: %s", ticket.id, error)
@@ -58,7 +52,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
             return done  # the group is unreachable now: try everything again on the next pass
         await helpdesk.store.set_card(ticket.id, sent.message_id)
         for piece in render.card_continuation(ticket):
-            await bot.send_message(group_id, piece, parse_mode=ParseMode.HTML,
+            await bot.send_message(group_id, piece, parse_mode=ParseMode.HTML, rate_limit_args=NO_RETRIES,
                                    reply_parameters=ReplyParameters(sent.message_id, allow_sending_without_reply=True))
         done += 1
     answered: dict[int, tuple] = {}  # cards to redraw once the citizens have their answers
@@ -110,7 +104,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
         try:
             if citizen is not None and not citizen.blocked:
                 await bot.send_message(int(citizen.external_id), render.t(citizen.language, "ticket_closed", number=ticket.id),
-                                       reply_markup=render.rating_keyboard(ticket.id))
+                                       reply_markup=render.rating_keyboard(ticket.id), rate_limit_args=NO_RETRIES)
         except Forbidden:
             pass  # blocked: nobody to tell
         except (RetryAfter, NetworkError):
@@ -123,7 +117,8 @@ async def _send_long(bot: Bot, chat_id: int, text: str, reply: ReplyParameters |
     """Send plain text escaped as HTML in as many messages as it takes; the first one's id."""
     first = None
     for piece in render.escaped_chunks(text):
-        sent = await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_parameters=reply)
+        sent = await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_parameters=reply,
+                                      rate_limit_args=NO_RETRIES)
         first = first or sent.message_id
     return first
 
@@ -131,7 +126,7 @@ async def _send_long(bot: Bot, chat_id: int, text: str, reply: ReplyParameters |
 async def _to_citizen(bot: Bot, chat_id: int, ticket: Ticket, message: TicketMessage, lang: str) -> None:
     await _send_long(bot, chat_id, render.t(lang, "librarian_answer", number=ticket.id, text=message.text or "").rstrip())
     if message.media and message.source_chat_id and message.source_message_id:
-        await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id)
+        await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id, rate_limit_args=NO_RETRIES)
 
 
 async def _to_group(bot: Bot, group_id: int, ticket: Ticket, message: TicketMessage, name: str) -> int:
@@ -141,7 +136,8 @@ async def _to_group(bot: Bot, group_id: int, ticket: Ticket, message: TicketMess
         caption = render.t(locales.GROUP, "group_citizen_media", number=ticket.id, name=name or "—", media=message.media)
         full = f"{caption}\n{message.text}" if message.text else caption
         copied = await bot.copy_message(group_id, message.source_chat_id, message.source_message_id,
-                                        caption=full if len(full) <= CAPTION_LIMIT else caption, reply_parameters=reply)
+                                        caption=full if len(full) <= CAPTION_LIMIT else caption, reply_parameters=reply,
+                                        rate_limit_args=NO_RETRIES)
         if len(full) > CAPTION_LIMIT:  # a long caption follows the copy in full
             await _send_long(bot, group_id, message.text, ReplyParameters(copied.message_id, allow_sending_without_reply=True))
         return copied.message_id

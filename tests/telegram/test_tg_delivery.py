@@ -226,3 +226,30 @@ async def test_a_slow_librarians_group_does_not_hold_up_citizens(tg: TG) -> None
     gate.set()
     await tg.app.bot_data["courier"].settled()
     assert "#1" in tg.last(GROUP_ID).text
+
+
+async def test_an_answer_meeting_a_server_error_is_sent_again(tg: TG) -> None:
+    """A citizen's answer is sent from the handler, not stored first: a 5xx there is retried at once."""
+    tg.request.fail_next("sendMessage", 500, chat_id=CITIZEN)
+    await tg.say(AIGUL, "как получить эцп")
+    answers = tg.sent(CITIZEN)
+    assert [c.status for c in answers] == [500, 200] and answers[0].text == answers[1].text
+    assert "pki.gov.kz" in answers[1].text
+
+
+async def test_an_answer_meeting_flood_control_waits_and_is_sent(tg: TG) -> None:
+    tg.request.fail_next("sendMessage", 429, chat_id=CITIZEN, retry_after=1)
+    started = dt.datetime.now()
+    await tg.say(AIGUL, "как получить эцп")
+    assert [c.status for c in tg.sent(CITIZEN)] == [429, 200]
+    assert (dt.datetime.now() - started).total_seconds() >= 1.0  # Telegram's retry_after was respected
+
+
+async def test_an_answer_that_keeps_failing_ends_in_the_error_handler(tg: TG) -> None:
+    for _ in range(5):
+        tg.request.fail_next("sendMessage", 500, chat_id=CITIZEN)
+    await tg.feed(tg.private_text(AIGUL, "как получить эцп"), allow_errors=True)
+    sent = tg.sent(CITIZEN)
+    assert [c.status for c in sent] == [500] * 5 + [200]  # four tries of the answer; the apology, retried too
+    assert sent[-1].text == ru("error_try_again")  # the citizen is not left without a word
+    assert tg.errors and "Internal Server Error" in str(tg.errors[-1])

@@ -58,6 +58,7 @@ async def make_tg(tmp_path: Path, library: Library, access_points: list):
         helpdesk = HelpDesk(library, store, hours=hours, **extra)  # hours=None: librarians always answer
         request = RecordingRequest()
         app = build_application(settings, helpdesk, access_points, request=request, updates_request=RecordingRequest())
+        app.bot.rate_limiter.backoff = 0.01  # retries of a handler's requests without the real pauses
         harness = TG(app, request, helpdesk, settings, db_path, database_url)
 
         async def collect(update: object, context) -> None:
