@@ -319,6 +319,10 @@ class _Batched(Generic[Item, Result]):
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
+            except BaseException:  # cancelled (the bot is stopping): nobody may wait for ever
+                for _, future in batch + self._queue:
+                    future.cancel()
+                raise
             else:
                 for (_, future), result in zip(batch, results):
                     if not future.done():
@@ -336,6 +340,7 @@ class TicketStore:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.instance = uuid.uuid4().hex[:16]  # this process, as the owner of the updates it handles
+        self._in_hand: set[int] = set()  # update ids admitted here and not finished yet
         self._intake = _Batched(self._take_in)
         self._finished = _Batched(self._finish_updates)
         self._citizens = _Batched(self._find_citizens)
@@ -522,8 +527,12 @@ class TicketStore:
                                    payload))
 
     async def finish(self, update_id: int) -> None:
-        """The update's handling ran to the end: after a restart it counts as a duplicate."""
-        await self._finished(update_id)
+        """The update's handling ran to the end: after a restart it counts as a duplicate.
+
+        Only for updates this process admitted: a duplicate it turned away may still be in other hands."""
+        if update_id in self._in_hand:
+            self._in_hand.discard(update_id)
+            await self._finished(update_id)
 
     async def _finish_updates(self, update_ids: list[int]) -> list[None]:
         async with self._sessions.begin() as session:
@@ -551,6 +560,7 @@ class TicketStore:
             keys = [item[3] for item, count in zip(items, seen) if item[3] is not None and count is not None]
             citizens = await self._known_citizens(session, keys) if keys else {}
             tickets = await self._open_tickets_in(session, [c.id for c in citizens.values()])
+        self._in_hand.update(item[0] for item, count in zip(items, seen) if count is not None)
         admissions: list[Admission | None] = []
         for (_, _, _, key, _), count in zip(items, seen):
             if count is None:

@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import event, text
 
-from bot.tickets import TicketStore, utcnow
+from bot.tickets import TicketStore, _Batched, utcnow
 
 
 async def test_ticket_life_cycle(any_store: TicketStore) -> None:
@@ -194,11 +194,19 @@ async def test_new_and_changed_citizens_in_a_batch(any_store: TicketStore) -> No
     assert new.id != known.id and new.language == "kk"
 
 
-async def test_a_failing_batch_fails_every_caller(tmp_path) -> None:
-    broken = TicketStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'x.sqlite3'}")
-    results = await asyncio.gather(*(broken.admit(n) for n in range(5)), return_exceptions=True)
-    assert len(results) == 5 and all(isinstance(r, Exception) for r in results)
-    await broken.dispose()
+async def test_a_failing_batch_fails_every_caller_and_the_next_batch_works() -> None:
+    calls: list[list[int]] = []
+
+    async def run(items: list[int]) -> list[int]:
+        calls.append(items)
+        if len(calls) == 1:
+            raise ConnectionError("database gone")
+        return [n * 10 for n in items]
+
+    batched = _Batched(run)
+    results = await asyncio.gather(*(batched(n) for n in range(5)), return_exceptions=True)
+    assert calls == [[0, 1, 2, 3, 4]] and all(isinstance(r, ConnectionError) for r in results)
+    assert await asyncio.gather(batched(7), batched(8)) == [70, 80]
 
 
 async def test_an_unfinished_update_of_another_process_is_taken_over_once(any_store: TicketStore) -> None:
@@ -252,3 +260,18 @@ async def test_unfinished_updates_are_given_back_to_the_next_process_and_forgott
     citizen = await any_store.citizen("telegram", "502")
     await any_store.forget(citizen.id)  # what they wrote and the bot has not handled yet goes too
     assert await any_store.unfinished() == []
+
+
+async def test_a_turned_away_duplicate_does_not_finish_the_original(any_store: TicketStore) -> None:
+    """The same update reached two instances: the one that turned it away must not mark it finished while
+    the other is still handling it."""
+    other = TicketStore.from_url(any_store.url)
+    try:
+        assert await any_store.admit(30, 501, payload="{}") == 1
+        assert await other.admit(30, 501, payload="{}") is None
+        await other.finish(30)
+        assert [u for u, _ in await other.unfinished()] == [30]
+        await any_store.finish(30)
+        assert await other.unfinished() == []
+    finally:
+        await other.dispose()
