@@ -61,7 +61,7 @@ async def admit(update: Update, context: BotContext) -> None:
     citizen_chat = chat.id if chat is not None and chat.type == "private" else None
     store = context.helpdesk.store
     # Polling: one process receives updates at a time, so an update recorded by another process and never
-    # finished was cut short by a kill; Telegram sends it again after the restart and it is handled here.
+    # finished was cut short by a kill; recover_unfinished queued it again at start, and it is handled here.
     take_over = context.settings.webhook is None
     payload = update.to_json()  # kept until the handling finishes: see recover_unfinished
     if citizen_chat is None:
