@@ -124,6 +124,7 @@ class Settings:
     webhook: "Webhook | None" = None
     flood_limit: int = 10    # messages a citizen may send per minute (0: no limit)
     send_rate: float = 30.0  # messages a second the bot sends overall (Telegram's limit is about 30)
+    instance_timeout: float = 60.0  # seconds an instance may be silent before others take over its updates
 
 
     @classmethod
@@ -168,6 +169,9 @@ class Settings:
             send_rate = 0.0
         if send_rate <= 0:
             raise ConfigError(f"SEND_RATE must be a positive number of messages a second, not {rate!r}")
+        timeout = get("INSTANCE_TIMEOUT") or "60"
+        if not timeout.isdigit() or int(timeout) < 3:
+            raise ConfigError(f"INSTANCE_TIMEOUT must be a whole number of seconds (at least 3), not {timeout!r}")
         days = get("QUERY_LOG_DAYS") or "90"
         if not days.isdigit() or int(days) < 1:
             raise ConfigError(f"QUERY_LOG_DAYS must be a whole number of days (at least 1), not {days!r}")
@@ -183,6 +187,7 @@ class Settings:
             webhook=Webhook.from_values(get) if webhook else None,
             flood_limit=int(flood),
             send_rate=send_rate,
+            instance_timeout=float(timeout),
         )
 
 

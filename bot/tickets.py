@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable, Generic, TypeVar
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, delete, event, func, insert, or_, select, update
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -174,6 +174,16 @@ class ProcessedUpdateRow(Base):
     owner: Mapped[str | None] = mapped_column(String(32), default=None)  # the instance handling it
     finished: Mapped[bool] = mapped_column(default=False)  # its handling ran to the end
     payload: Mapped[str | None] = mapped_column(Text, default=None)  # the update as received, until finished
+
+
+class InstanceRow(Base):
+    """Running bot processes: each writes down every few seconds that it is alive. The unfinished updates of
+    one that fell silent are taken over by the others."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 @dataclass(frozen=True)
@@ -504,27 +514,30 @@ class TicketStore:
             )
             return len(tickets)
 
-    async def admit(self, update_id: int, chat_id: int | None = None, *, take_over: bool = False,
+    async def admit(self, update_id: int, chat_id: int | None = None, *, take_over_after: float | None = None,
                     payload: str | None = None) -> int | None:
         """Record an update; None when it was recorded before (a duplicate: do not handle it again).
 
         Otherwise: how many updates this chat sent in the last minute, this one included, as every
         instance recorded them (0 without a chat). Flood control reads it.
 
-        take_over: an update another process recorded but never finished is handled here (polling: only one
-        process receives updates at a time, so that process was stopped mid-way).
+        take_over_after: an update another process recorded but never finished is handled here when that
+        process has been silent (no heartbeat()) for this many seconds; 0: whatever the other process does
+        (polling: only one process receives updates at a time, so the other one was stopped mid-way);
+        None: never.
         payload: the update as received, kept until finish() so that unfinished() can give it back.
         """
-        admission = await self._intake((update_id, chat_id, take_over, None, payload))
+        admission = await self._intake((update_id, chat_id, take_over_after, None, payload))
         return admission.seen if admission else None
 
     async def intake(self, update_id: int, chat_id: int, channel: str, external_id: str, *, language: str = "ru",
-                     first_name: str = "", take_over: bool = False, payload: str | None = None) -> "Admission | None":
+                     first_name: str = "", take_over_after: float | None = None,
+                     payload: str | None = None) -> "Admission | None":
         """admit() and, in the same transaction, the citizen and their open tickets: what every citizen's
         message needs first, in one round trip. The citizen is None when the row is to be created or changed
         (first contact, a new first name, back after blocking the bot): citizen() does that."""
-        return await self._intake((update_id, chat_id, take_over, (channel, external_id, language, first_name[:128]),
-                                   payload))
+        return await self._intake((update_id, chat_id, take_over_after,
+                                   (channel, external_id, language, first_name[:128]), payload))
 
     async def finish(self, update_id: int) -> None:
         """The update's handling ran to the end: after a restart it counts as a duplicate.
@@ -540,20 +553,36 @@ class TicketStore:
                                   .values(finished=True, payload=None))
         return [None] * len(update_ids)
 
-    async def unfinished(self, limit: int = 1000) -> list[tuple[int, str]]:
-        """Updates other processes recorded and never finished (they were killed), oldest first, as
-        (update id, payload): the restarted bot handles them. Only the last two days count."""
+    async def unfinished(self, silent_for: float = 0, limit: int = 1000) -> list[tuple[int, str]]:
+        """Updates other processes recorded and never finished, oldest first, as (update id, payload): those
+        processes were killed, or have been silent for `silent_for` seconds. Only the last two days count."""
         table = ProcessedUpdateRow.__table__
+        now = utcnow()
         async with self._sessions.begin() as session:
             rows = await session.execute(
                 select(table.c.update_id, table.c.payload)
                 .where(table.c.finished.is_(False), table.c.payload.is_not(None),
-                       or_(table.c.owner.is_(None), table.c.owner != self.instance),
-                       table.c.created_at > utcnow() - dt.timedelta(days=2))
+                       self._others_silent_for(table.c.owner, silent_for, now),
+                       table.c.created_at > now - dt.timedelta(days=2))
                 .order_by(table.c.update_id).limit(limit))
             return [(update_id, payload) for update_id, payload in rows]
 
-    async def _take_in(self, items: list[tuple[int, int | None, bool, CitizenKey | None, str | None]]
+    def _others_silent_for(self, owner, seconds: float, now: dt.datetime):
+        """The owner is another process, and (seconds > 0) it has not written a heartbeat for that long."""
+        other = or_(owner.is_(None), owner != self.instance)
+        if seconds <= 0:
+            return other
+        alive = select(InstanceRow.id).where(InstanceRow.seen_at > now - dt.timedelta(seconds=seconds))
+        return and_(other, or_(owner.is_(None), owner.not_in(alive)))
+
+    async def heartbeat(self) -> None:
+        """This process is alive: its unfinished updates stay its own."""
+        table = InstanceRow.__table__
+        async with self._sessions.begin() as session:
+            await session.execute(self._insert(table).values(id=self.instance, seen_at=utcnow())
+                                  .on_conflict_do_update(index_elements=[table.c.id], set_={"seen_at": utcnow()}))
+
+    async def _take_in(self, items: list[tuple[int, int | None, float | None, CitizenKey | None, str | None]]
                        ) -> list["Admission | None"]:
         async with self._sessions.begin() as session:
             seen = await self._record_updates(session, [(u, c, t, p) for u, c, t, _, p in items])
@@ -571,7 +600,8 @@ class TicketStore:
                 admissions.append(Admission(count, None, []))
         return admissions
 
-    async def _record_updates(self, session, updates: list[tuple[int, int | None, bool, str | None]]) -> list[int | None]:
+    async def _record_updates(self, session, updates: list[tuple[int, int | None, float | None, str | None]]
+                              ) -> list[int | None]:
         table = ProcessedUpdateRow.__table__
         unique = {u: (c, p) for u, c, _, p in updates[::-1]}  # update id -> (chat, payload) of its first call
         now = utcnow()
@@ -579,10 +609,10 @@ class TicketStore:
             self._insert(table).values([{"update_id": u, "chat_id": c, "created_at": now, "owner": self.instance,
                                          "finished": False, "payload": p} for u, (c, p) in unique.items()])
             .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
-        for update_id in {u for u, _, take_over, _ in updates if take_over and u not in recorded}:
+        for update_id, after in {u: a for u, _, a, _ in updates if a is not None and u not in recorded}.items():
             taken = await session.execute(
                 update(table).where(table.c.update_id == update_id, table.c.finished.is_(False),
-                                    or_(table.c.owner.is_(None), table.c.owner != self.instance))
+                                    self._others_silent_for(table.c.owner, after, now))
                 .values(owner=self.instance))
             if taken.rowcount == 1:
                 recorded.add(update_id)

@@ -217,13 +217,13 @@ async def test_an_unfinished_update_of_another_process_is_taken_over_once(any_st
     finally:
         await killed.dispose()
     assert await any_store.admit(10, 501) is None  # webhook mode: never taken over (the default)
-    assert await any_store.admit(10, 501, take_over=True) is not None  # polling: handled here after all
-    assert await any_store.admit(10, 501, take_over=True) is None  # ... once
-    assert await any_store.admit(11, 501, take_over=True) is None  # finished: a plain duplicate
+    assert await any_store.admit(10, 501, take_over_after=0) is not None  # polling: handled here after all
+    assert await any_store.admit(10, 501, take_over_after=0) is None  # ... once
+    assert await any_store.admit(11, 501, take_over_after=0) is None  # finished: a plain duplicate
     await any_store.finish(10)
     other = TicketStore.from_url(any_store.url)
     try:
-        assert await other.admit(10, 501, take_over=True) is None
+        assert await other.admit(10, 501, take_over_after=0) is None
     finally:
         await other.dispose()
 
@@ -255,7 +255,7 @@ async def test_unfinished_updates_are_given_back_to_the_next_process_and_forgott
     finally:
         await killed.dispose()
     assert await any_store.unfinished() == [(20, '{"update_id": 20}'), (22, '{"update_id": 22}')]
-    assert await any_store.admit(20, 501, take_over=True) is not None
+    assert await any_store.admit(20, 501, take_over_after=0) is not None
     await any_store.finish(20)
     citizen = await any_store.citizen("telegram", "502")
     await any_store.forget(citizen.id)  # what they wrote and the bot has not handled yet goes too
@@ -275,3 +275,23 @@ async def test_a_turned_away_duplicate_does_not_finish_the_original(any_store: T
         assert await other.unfinished() == []
     finally:
         await other.dispose()
+
+
+async def test_webhook_instances_take_over_only_from_a_silent_instance(any_store: TicketStore) -> None:
+    """Webhook instances run side by side: one takes over another's unfinished update only after that one
+    stopped writing heartbeats for the given time."""
+    gone = TicketStore.from_url(any_store.url)
+    try:
+        await gone.heartbeat()
+        assert await gone.admit(50, 501, payload='{"update_id": 50}') == 1
+    finally:
+        await gone.dispose()
+    await any_store.heartbeat()
+    assert await any_store.unfinished(silent_for=60) == []  # still counted as alive
+    assert await any_store.admit(50, 501, take_over_after=60) is None
+    async with any_store._engine.begin() as connection:  # two minutes without a heartbeat
+        await connection.execute(text("UPDATE instances SET seen_at = :t WHERE id = :i"),
+                                 {"t": utcnow() - dt.timedelta(seconds=120), "i": gone.instance})
+    assert await any_store.unfinished(silent_for=60) == [(50, '{"update_id": 50}')]
+    assert await any_store.admit(50, 501, take_over_after=60) is not None
+    assert await any_store.unfinished(silent_for=60) == []  # now in this instance's hands

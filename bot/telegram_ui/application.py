@@ -60,17 +60,18 @@ async def admit(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     citizen_chat = chat.id if chat is not None and chat.type == "private" else None
     store = context.helpdesk.store
-    # Polling: one process receives updates at a time, so an update recorded by another process and never
-    # finished was cut short by a kill; recover_unfinished queued it again at start, and it is handled here.
-    take_over = context.settings.webhook is None
-    payload = update.to_json()  # kept until the handling finishes: see recover_unfinished
+    # An update another process recorded and never finished comes back through recover_unfinished and is
+    # taken over here: in polling mode from any other process (only one receives updates at a time, so the
+    # other was killed), with webhooks from a process silent for INSTANCE_TIMEOUT seconds.
+    take_over_after = 0 if context.settings.webhook is None else context.settings.instance_timeout
+    payload = update.to_json()  # kept until the handling finishes
     if citizen_chat is None:
-        seen = await store.admit(update.update_id, None, take_over=take_over, payload=payload)
+        seen = await store.admit(update.update_id, None, take_over_after=take_over_after, payload=payload)
     else:  # the citizen and their open tickets come in the same round trip: every handler needs them
         user = update.effective_user
         admission = await store.intake(update.update_id, citizen_chat, "telegram", str(citizen_chat),
                                        language=citizen.ui_language(user), first_name=(user.first_name if user else "") or "",
-                                       take_over=take_over, payload=payload)
+                                       take_over_after=take_over_after, payload=payload)
         seen = admission.seen if admission else None
         context.admission = admission
     if seen is None:
@@ -91,14 +92,15 @@ async def admit(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-async def recover_unfinished(app: Application) -> int:
-    """Polling, at start: updates the previous process recorded but never finished handling (it was killed)
-    go back into the queue. getUpdates confirmed them when they arrived, so Telegram will not send them again."""
+async def recover_unfinished(app: Application, silent_for: float = 0) -> int:
+    """Updates other processes recorded but never finished handling go back into the queue: in polling mode
+    at start (the previous process was killed), with webhooks those of instances silent for `silent_for`
+    seconds. Telegram will not send them again: getUpdates confirmed them, the webhook answered 200."""
     helpdesk: HelpDesk = app.bot_data["helpdesk"]
     try:
-        unfinished = await helpdesk.store.unfinished()
-    except Exception:  # noqa: BLE001 - the bot starts anyway; the database may be back later
-        log.warning("could not read the updates a previous run left unfinished", exc_info=True)
+        unfinished = await helpdesk.store.unfinished(silent_for)
+    except Exception:  # noqa: BLE001 - the bot goes on; the database may be back later
+        log.warning("could not read the updates other processes left unfinished", exc_info=True)
         return 0
     for update_id, payload in unfinished:
         try:
@@ -106,8 +108,20 @@ async def recover_unfinished(app: Application) -> int:
         except (ValueError, TypeError, KeyError):
             log.warning("update %s left unfinished cannot be read again; skipped", update_id)
     if unfinished:
-        log.info("%s updates left unfinished by the previous run are handled again", len(unfinished))
+        log.info("%s updates other processes left unfinished are handled here", len(unfinished))
     return len(unfinished)
+
+
+async def keep_alive_job(context: BotContext) -> None:
+    """Every third of INSTANCE_TIMEOUT: tell the other instances this one is alive; with webhooks, take over
+    the unfinished updates of an instance that fell silent."""
+    try:
+        await context.helpdesk.store.heartbeat()
+    except Exception:  # noqa: BLE001 - the next beat may reach the database
+        log.warning("heartbeat not written", exc_info=True)
+        return
+    if context.settings.webhook is not None:
+        await recover_unfinished(context.application, context.settings.instance_timeout)
 
 
 async def purge_job(context: BotContext) -> None:
@@ -171,6 +185,12 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
             log.warning("commands not set: %s", error)
         app.job_queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=0.5, name="delivery")
         app.job_queue.run_repeating(purge_job, interval=24 * 3600, first=60, name="purge question log")
+        try:  # before the first update: until then other instances would count this one as silent
+            await helpdesk.store.heartbeat()
+        except Exception:  # noqa: BLE001 - the job writes it as soon as the database answers
+            log.warning("heartbeat not written", exc_info=True)
+        interval = settings.instance_timeout / 3
+        app.job_queue.run_repeating(keep_alive_job, interval=interval, first=interval, name="heartbeat")
         if settings.webhook is None:  # polling: this is the only process receiving updates
             await recover_unfinished(app)
 

@@ -292,6 +292,72 @@ async def test_webhook_mode_checks_the_secret_and_handles_a_retried_update_once(
         bot.stop()
 
 
+async def test_a_webhook_instance_takes_over_what_a_killed_one_left(emulator: BotApiEmulator, tmp_path: Path,
+                                                                  postgres) -> None:
+    """Webhooks: Telegram got its 200, so it will not send the update again. The instance handling it is
+    killed while the answer hangs in the network; another instance, seeing no heartbeat from it for
+    INSTANCE_TIMEOUT seconds, handles the update: the citizen gets the answer once."""
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    citizen = emulator.private_chat(5001, "Айгуль")
+    emulator.group_chat(GROUP_ID, "Библиотекари", supergroup=True)
+    url = postgres.create_database()
+    secret = "s3cret-token-for-tests"
+
+    def start(name: str) -> tuple[BotProcess, int]:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        folder = tmp_path / name
+        folder.mkdir()
+        bot = BotProcess(emulator, folder, url)
+        env = bot.environment() | {"WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram", "WEBHOOK_SECRET": secret,
+                                   "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port), "INSTANCE_TIMEOUT": "3"}
+        with open(bot.log, "a") as log:
+            bot.process = subprocess.Popen([sys.executable, "-m", "bot", "run", "--webhook"], cwd=folder, env=env,
+                                           stdout=log, stderr=subprocess.STDOUT)
+        return bot, port
+
+    def post(port: int, update: dict) -> int:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  "X-Telegram-Bot-Api-Secret-Token": secret})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+
+    first, port = start("first")
+    second = None
+    try:
+        await emulator.wait_for_call("setWebhook", lambda c: str(port) in c["url"], timeout=20)
+        update = {"update_id": 910001, "message": {
+            "message_id": 1, "date": int(time.time()), "text": "как получить эцп",
+            "chat": {"id": citizen.id, "type": "private", "first_name": "Айгуль"},
+            "from": {"id": citizen.id, "is_bot": False, "first_name": "Айгуль", "language_code": "ru"}}}
+        emulator.lose_next("sendMessage", 30)  # the answer hangs in the network ...
+        for _ in range(100):  # the server starts listening right after setWebhook
+            try:
+                assert await asyncio.to_thread(post, port, update) == 200
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        await emulator.wait_for_call("sendMessage", lambda c: c.get("chat_id") in (citizen.id, str(citizen.id)))
+        first.kill()  # ... when this instance is killed
+
+        second, second_port = start("second")
+        answer = await emulator.wait_for("pki.gov.kz", chat=citizen, timeout=30)
+        assert answer
+        await asyncio.sleep(1.5)  # a few more heartbeats: nothing is handled twice
+        assert len([m for m in emulator.sent(citizen) if "pki.gov.kz" in (m.get("text") or "")]) == 1
+        assert second.rows("SELECT finished FROM processed_updates WHERE update_id = 910001") == [(True,)]
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
 async def test_database_restart_is_survived(emulator: BotApiEmulator, tmp_path: Path, postgres) -> None:
     """PostgreSQL goes away while the bot runs: the citizen gets an apology, and once the database is back
     the bot works again by itself; the ticket opened before is still there and its reply is delivered."""
