@@ -643,8 +643,10 @@ class TicketStore:
         return results
 
     async def purge_updates(self, older_than: dt.datetime) -> None:
+        """Forget recorded updates, and instances silent, from before that moment."""
         async with self._sessions.begin() as session:
             await session.execute(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.created_at < older_than))
+            await session.execute(delete(InstanceRow).where(InstanceRow.seen_at < older_than))
 
     async def purge_questions(self, older_than: dt.datetime) -> int:
         """Delete question-log rows older than the given moment; how many."""

@@ -295,3 +295,18 @@ async def test_webhook_instances_take_over_only_from_a_silent_instance(any_store
     assert await any_store.unfinished(silent_for=60) == [(50, '{"update_id": 50}')]
     assert await any_store.admit(50, 501, take_over_after=60) is not None
     assert await any_store.unfinished(silent_for=60) == []  # now in this instance's hands
+
+
+async def test_old_updates_and_silent_instances_are_purged(any_store: TicketStore) -> None:
+    await any_store.heartbeat()
+    await any_store.admit(60, 501)
+    async with any_store._engine.begin() as connection:
+        await connection.execute(text("INSERT INTO instances (id, seen_at) VALUES ('long-gone', :t)"),
+                                 {"t": utcnow() - dt.timedelta(days=3)})
+        await connection.execute(text("INSERT INTO processed_updates (update_id, created_at, finished) VALUES (59, :t, :f)"),
+                                 {"t": utcnow() - dt.timedelta(days=3), "f": True})
+    await any_store.purge_updates(utcnow() - dt.timedelta(days=2))
+    async with any_store._engine.begin() as connection:
+        instances = (await connection.execute(text("SELECT id FROM instances"))).all()
+        updates = (await connection.execute(text("SELECT update_id FROM processed_updates"))).all()
+    assert [i for (i,) in instances] == [any_store.instance] and [u for (u,) in updates] == [60]
