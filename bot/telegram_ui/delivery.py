@@ -8,9 +8,7 @@ bot: the ticket is marked and the librarians are told. Nothing a librarian write
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-import warnings
 from typing import Awaitable, Callable
 
 from telegram import Bot, Message, ReplyParameters
@@ -21,7 +19,7 @@ from bot.helpdesk import HelpDesk
 from bot import locales
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.limiter import NO_RETRIES, retry_seconds
+from bot.telegram_ui.limiter import retry_seconds, without_retries
 from bot.tickets import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
@@ -29,13 +27,18 @@ MAX_BACKOFF = 300.0
 CAPTION_LIMIT = 1024  # Telegram's limit for a caption
 
 
-
 def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** min(attempts, 10))
 
 
 async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) -> int:
-    """One pass over everything pending; returns how many deliveries succeeded."""
+    """One pass over everything pending; returns how many deliveries succeeded. Its requests are not
+    retried by the rate limiter: a failure is written down and retried on the pass's own schedule."""
+    with without_retries():
+        return await _deliver_pending(bot, helpdesk, group_id, zone)
+
+
+async def _deliver_pending(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) -> int:
     done = 0
     for ticket in await helpdesk.store.cards_to_post():
         if not await helpdesk.store.claim_card(ticket.id):
@@ -44,7 +47,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
         try:
             sent = await bot.send_message(
                 group_id, render.card(ticket, citizen.first_name if citizen else "", helpdesk.library.kb, zone),
-                parse_mode=ParseMode.HTML, reply_markup=render.card_keyboard(ticket), rate_limit_args=NO_RETRIES,
+                parse_mode=ParseMode.HTML, reply_markup=render.card_keyboard(ticket),
             )
         except (RetryAfter, NetworkError) as error:
             log.warning("card for ticket #%s not posted yet: %s", ticket.id, error)
@@ -52,7 +55,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
             return done  # the group is unreachable now: try everything again on the next pass
         await helpdesk.store.set_card(ticket.id, sent.message_id)
         for piece in render.card_continuation(ticket):
-            await bot.send_message(group_id, piece, parse_mode=ParseMode.HTML, rate_limit_args=NO_RETRIES,
+            await bot.send_message(group_id, piece, parse_mode=ParseMode.HTML,
                                    reply_parameters=ReplyParameters(sent.message_id, allow_sending_without_reply=True))
         done += 1
     answered: dict[int, tuple] = {}  # cards to redraw once the citizens have their answers
@@ -104,7 +107,7 @@ async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) ->
         try:
             if citizen is not None and not citizen.blocked:
                 await bot.send_message(int(citizen.external_id), render.t(citizen.language, "ticket_closed", number=ticket.id),
-                                       reply_markup=render.rating_keyboard(ticket.id), rate_limit_args=NO_RETRIES)
+                                       reply_markup=render.rating_keyboard(ticket.id))
         except Forbidden:
             pass  # blocked: nobody to tell
         except (RetryAfter, NetworkError):
@@ -117,8 +120,7 @@ async def _send_long(bot: Bot, chat_id: int, text: str, reply: ReplyParameters |
     """Send plain text escaped as HTML in as many messages as it takes; the first one's id."""
     first = None
     for piece in render.escaped_chunks(text):
-        sent = await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_parameters=reply,
-                                      rate_limit_args=NO_RETRIES)
+        sent = await bot.send_message(chat_id, piece, parse_mode=ParseMode.HTML, reply_parameters=reply)
         first = first or sent.message_id
     return first
 
@@ -126,7 +128,7 @@ async def _send_long(bot: Bot, chat_id: int, text: str, reply: ReplyParameters |
 async def _to_citizen(bot: Bot, chat_id: int, ticket: Ticket, message: TicketMessage, lang: str) -> None:
     await _send_long(bot, chat_id, render.t(lang, "librarian_answer", number=ticket.id, text=message.text or "").rstrip())
     if message.media and message.source_chat_id and message.source_message_id:
-        await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id, rate_limit_args=NO_RETRIES)
+        await bot.copy_message(chat_id, message.source_chat_id, message.source_message_id)
 
 
 async def _to_group(bot: Bot, group_id: int, ticket: Ticket, message: TicketMessage, name: str) -> int:
@@ -136,8 +138,7 @@ async def _to_group(bot: Bot, group_id: int, ticket: Ticket, message: TicketMess
         caption = render.t(locales.GROUP, "group_citizen_media", number=ticket.id, name=name or "—", media=message.media)
         full = f"{caption}\n{message.text}" if message.text else caption
         copied = await bot.copy_message(group_id, message.source_chat_id, message.source_message_id,
-                                        caption=full if len(full) <= CAPTION_LIMIT else caption, reply_parameters=reply,
-                                        rate_limit_args=NO_RETRIES)
+                                        caption=full if len(full) <= CAPTION_LIMIT else caption, reply_parameters=reply)
         if len(full) > CAPTION_LIMIT:  # a long caption follows the copy in full
             await _send_long(bot, group_id, message.text, ReplyParameters(copied.message_id, allow_sending_without_reply=True))
         return copied.message_id

@@ -2,23 +2,25 @@
 
 A citizen's answer is sent straight from the handler (it is not stored first), so a refusal or a network
 fault there would lose it. Here such a request is retried: after Telegram's retry_after for a 429, with
-backoff after a timeout, a network error or an HTTP 5xx. The delivery pass sends with
-`rate_limit_args=NO_RETRIES`: what it sends is in the database and it keeps its own retry schedule there.
+backoff after a timeout, a network error or an HTTP 5xx. Requests made inside `without_retries()` fail at
+once: the delivery pass sends what is in the database and keeps its own retry schedule there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import datetime as dt
 import logging
 import warnings
-from typing import Any
+from typing import Any, Iterator
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
-NO_RETRIES = -1    # rate_limit_args of a request that must fail at once
+_NO_RETRIES = contextvars.ContextVar("no_retries", default=False)
 RETRIES = 3        # further attempts of a handler's request
 BACKOFF = 1.0      # seconds before the first retry after a network fault; doubled each time
 LONGEST_WAIT = 60.0  # a longer retry_after is not waited for in a handler: the error handler apologises
@@ -32,7 +34,7 @@ class RetryingRateLimiter(AIORateLimiter):
 
     async def process_request(self, callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str,
                               data: dict[str, Any], rate_limit_args: int | None) -> Any:
-        retries = 0 if rate_limit_args == NO_RETRIES else self.retries if rate_limit_args is None else rate_limit_args
+        retries = 0 if _NO_RETRIES.get() else self.retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
             try:
                 return await super().process_request(callback, args, kwargs, endpoint, data, None)
@@ -50,6 +52,16 @@ class RetryingRateLimiter(AIORateLimiter):
                 log.info("%s failed (%s); retrying", endpoint, error)
                 await asyncio.sleep(self.backoff * 2 ** attempt)
         raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def without_retries() -> Iterator[None]:
+    """Requests made inside (in this task) fail at once instead of being retried."""
+    token = _NO_RETRIES.set(True)
+    try:
+        yield
+    finally:
+        _NO_RETRIES.reset(token)
 
 
 def retry_seconds(error: RetryAfter) -> float:
