@@ -342,8 +342,9 @@ class _Batched(Generic[Item, Result]):
 class TicketStore:
     """Citizens, tickets, their messages, feedback, drafts and the question log.
 
-    Each method owns its session and transaction. The four calls made for every citizen's message (the
-    update id, the citizen, their open tickets, the question log) are batched: see _Batched.
+    Each method owns its session and transaction. What every message needs is batched (see _Batched):
+    intake() (the update id, the flood count, the citizen and their open tickets in one transaction), the
+    question log and finish(); so are citizen() and open_tickets_of() when called on their own.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -578,9 +579,10 @@ class TicketStore:
     async def heartbeat(self) -> None:
         """This process is alive: its unfinished updates stay its own."""
         table = InstanceRow.__table__
+        now = utcnow()
         async with self._sessions.begin() as session:
-            await session.execute(self._insert(table).values(id=self.instance, seen_at=utcnow())
-                                  .on_conflict_do_update(index_elements=[table.c.id], set_={"seen_at": utcnow()}))
+            await session.execute(self._insert(table).values(id=self.instance, seen_at=now)
+                                  .on_conflict_do_update(index_elements=[table.c.id], set_={"seen_at": now}))
 
     async def _take_in(self, items: list[tuple[int, int | None, float | None, CitizenKey | None, str | None]]
                        ) -> list["Admission | None"]:
