@@ -1,6 +1,10 @@
 """A chat in the terminal over the same HelpDesk and texts as the Telegram bot.
 
 It reads one message per line, so questions can be piped in: `echo "как получить эцп" | egov-bot console`.
+Clarify options are chosen by number (0 asks a librarian, as "none of these" does in Telegram). The
+commands /start, /help, /menu, /status, /cancel N, /lang ru|kk|en and /forget behave as in Telegram. A
+librarian's answer to a console citizen's ticket is shown here, before the next prompt or at the next start:
+it is never sent to Telegram.
 """
 
 from __future__ import annotations
@@ -8,15 +12,25 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from typing import Callable, TextIO
+from typing import Callable, TextIO, assert_never
 
 from bot import locales
-from bot.helpdesk import Answer, Clarify, Escalated, HelpDesk, Reply, SmallTalk
+from bot.helpdesk import (Answer, Clarify, Escalated, FollowUp, HelpDesk, InboxItem, LibrarianAnswer, Rated, Reply,
+                          SmallTalk, TicketClosed, scores)
 from bot.knowledge import Entry
+from bot.tickets import Citizen
+
+SMALL_TALK_KEYS = {"greeting": "greeting_reply", "thanks": "thanks_reply", "digits": "digits_hint",
+                   "no-words": "no_words"}
+
+
+def content_lang(lang: str) -> str:
+    return lang if lang in ("ru", "kk") else "ru"
 
 
 def render_entry(entry: Entry, lang: str) -> str:
     """An entry's answer as plain text, with its official links."""
+    lang = content_lang(lang)
     lines = [entry.title[lang], "", entry.answer[lang]]
     if entry.links:
         lines += ["", locales.text(lang, "links_header")]
@@ -25,21 +39,47 @@ def render_entry(entry: Entry, lang: str) -> str:
 
 
 def render_options(options: tuple[Entry, ...], lang: str) -> str:
+    content = content_lang(lang)
     lines = [locales.text(lang, "clarify_prompt")]
-    lines += [f"{number}. {entry.title[lang]}" for number, entry in enumerate(options, start=1)]
+    lines += [f"{number}. {entry.title[content]}" for number, entry in enumerate(options, start=1)]
     lines += [f"0. {locales.text(lang, 'clarify_none')}", "", locales.text(lang, "clarify_choose_number")]
     return "\n".join(lines)
 
 
-def render(reply: Reply) -> str:
-    if isinstance(reply, Answer):
-        return render_entry(reply.entry, reply.lang)
-    if isinstance(reply, Clarify):
-        return render_options(reply.options, reply.lang)
-    if isinstance(reply, Escalated):
-        return locales.text(reply.lang, "escalated", number=reply.ticket.id)
-    key = {"greeting": "greeting_reply", "thanks": "thanks_reply"}.get(reply.kind, "no_words")
-    return locales.text(reply.lang, key)
+def pending_line(number: int | None, lang: str) -> str:
+    return "" if number is None else "\n\n" + locales.text(lang, "pending_ticket", number=number)
+
+
+def render(reply: Reply, ui_lang: str = "ru") -> str:
+    """Every kind of HelpDesk reply as the console shows it (one place: a new kind fails type checks here)."""
+    lang = reply.lang if ui_lang != "en" else "en"
+    match reply:
+        case Answer():
+            return render_entry(reply.entry, reply.lang) + pending_line(reply.pending, lang)
+        case Clarify():
+            return render_options(reply.options, lang) + pending_line(reply.pending, lang)
+        case Escalated():
+            if not reply.new:
+                return locales.text(lang, "follow_up", number=reply.ticket.id)
+            return locales.text(lang, "escalated", number=reply.ticket.id)
+        case FollowUp():
+            return locales.text(lang, "follow_up", number=reply.ticket.id)
+        case SmallTalk():
+            return locales.text(lang, SMALL_TALK_KEYS.get(reply.kind, "no_words"))
+        case Rated():
+            return locales.text(lang, "rating_recorded", rating=reply.rating)
+        case _:
+            assert_never(reply)
+
+
+def render_inbox(item: InboxItem, lang: str) -> str:
+    match item:
+        case LibrarianAnswer():
+            return locales.text(lang, "librarian_answer", number=item.ticket_id, text=item.text).rstrip()
+        case TicketClosed():
+            return locales.text(lang, "ticket_closed", number=item.ticket_id)
+        case _:
+            assert_never(item)
 
 
 class Console:
@@ -54,17 +94,28 @@ class Console:
         self.lang = "ru"
         self._pending: Clarify | None = None
         self._pending_question = ""
+        self._confirm_forget = False
 
     def say(self, message: str) -> None:
         self.stdout.write(locales.text(self.lang, "bot_prefix") + message + "\n\n")
         self.stdout.flush()
 
+    async def _citizen(self) -> Citizen:
+        return await self.helpdesk.citizen("console", self.user() or "console", language=self.lang)
+
+    async def _show_inbox(self, citizen: Citizen) -> None:
+        for item in await self.helpdesk.inbox(citizen):
+            self.say(render_inbox(item, self.lang))
+
     async def run(self) -> None:
-        citizen = await self.helpdesk.store.citizen("console", self.user() or "console", language=self.lang)
+        citizen = await self._citizen()
+        self.lang = citizen.language
         interactive = self.stdin.isatty()
         self.say(locales.text(self.lang, "greeting") + "\n" + locales.text(self.lang, "console_hint"))
         quit_words = {w for lang in locales.UI_LANGUAGES for w in locales.text(lang, "quit_words").split()}
         while True:
+            citizen = await self._citizen()
+            await self._show_inbox(citizen)
             if interactive:
                 self.stdout.write(locales.text(self.lang, "prompt"))
                 self.stdout.flush()
@@ -76,29 +127,86 @@ class Console:
                 break
             if not interactive:
                 self.stdout.write(locales.text(self.lang, "prompt") + message + "\n")
-            if self._pending is not None and message.isdigit():
-                await self._choose(citizen, int(message))
-                continue
-            self._pending = None
-            if await self.helpdesk.privacy_warning(citizen, message):
-                self.say(locales.text(self.lang, "privacy_warning"))
-            reply = await self.helpdesk.ask(citizen, message)
-            self.lang = reply.lang
-            if isinstance(reply, Clarify):
-                self._pending, self._pending_question = reply, message
-            self.say(render(reply))
+            await self.handle(citizen, message)
         self.say(locales.text(self.lang, "goodbye"))
 
-    async def _choose(self, citizen, number: int) -> None:
+    async def handle(self, citizen: Citizen, message: str) -> None:
+        """One line the citizen typed."""
+        if self._confirm_forget:
+            self._confirm_forget = False
+            if message.lower() in {"да", "иә", "ия", "yes", "y", "д"}:
+                await self.helpdesk.forget(citizen)
+                self.say(locales.text(self.lang, "forget_done"))
+            else:
+                self.say(locales.text(self.lang, "forget_kept"))
+            return
+        if message.startswith("/"):
+            await self._command(citizen, message)
+            return
+        if self._pending is not None and message.isdigit():
+            await self._choose(citizen, int(message))
+            return
+        self._pending = None
+        if await self.helpdesk.privacy_warning(citizen, message):
+            self.say(locales.text(self.lang, "privacy_warning"))
+        reply = await self.helpdesk.ask(citizen, message)
+        if self.lang != "en":  # the conversation goes on in the language the citizen writes in
+            self.lang = reply.lang
+        if isinstance(reply, Clarify):
+            self._pending, self._pending_question = reply, message
+        self.say(render(reply, self.lang))
+
+    async def _command(self, citizen: Citizen, line: str) -> None:
+        name, _, rest = line.partition(" ")
+        name = name.split("@")[0].lower()
+        args = rest.split()
+        self._pending = None
+        if name == "/start":
+            self.say(locales.text(self.lang, "greeting") + "\n" + locales.text(self.lang, "console_status_hint"))
+        elif name in ("/help", "/menu"):
+            self.say(locales.text(self.lang, "help") + "\n\n" + locales.text(self.lang, "console_status_hint"))
+        elif name == "/status":
+            tickets = await self.helpdesk.open_tickets_of(citizen)
+            if not tickets:
+                self.say(locales.text(self.lang, "status_none"))
+                return
+            lines = [locales.text(self.lang, "status_list")] + [
+                locales.text(self.lang, "status_item", number=t.id, question=t.question[:80],
+                             state=locales.text(self.lang, "state_taken" if t.status == "taken" else "state_open"))
+                for t in tickets]
+            self.say("\n".join(lines))
+        elif name == "/cancel":
+            number = args[0].lstrip("#")[:20] if args else ""
+            if not number:
+                tickets = await self.helpdesk.open_tickets_of(citizen)
+                self.say(locales.text(self.lang, "status_none") if not tickets else
+                         locales.text(self.lang, "cancel_choose") + " " + ", ".join(f"/cancel {t.id}" for t in tickets))
+                return
+            ticket = await self.helpdesk.withdraw(citizen, int(number)) if number.isdigit() and len(number) < 10 else None
+            self.say(locales.text(self.lang, "cancel_done" if ticket else "cancel_missing", number=number))
+        elif name == "/lang":
+            chosen = args[0].lower() if args else ""
+            if chosen not in locales.UI_LANGUAGES:
+                self.say(locales.text(self.lang, "lang_usage"))
+                return
+            await self.helpdesk.set_language(citizen, chosen)
+            self.lang = chosen
+            self.say(locales.text(chosen, "lang_set"))
+        elif name == "/forget":
+            self._confirm_forget = True
+            self.say(locales.text(self.lang, "console_forget_confirm"))
+        else:
+            self.say(locales.text(self.lang, "unknown_command") + "\n" + locales.text(self.lang, "console_status_hint"))
+
+    async def _choose(self, citizen: Citizen, number: int) -> None:
         pending = self._pending
-        if number == 0:
+        if number == 0:  # as "none of these" in Telegram: a ticket with what the bot considered
             self._pending = None
-            candidates = [{"id": c.id, "score": round(c.score, 3)} for c in pending.decision.candidates]
             reply = await self.helpdesk.escalate(citizen, self._pending_question, pending.lang, kind="declined",
-                                                 candidates=candidates)
-            self.say(render(reply))
+                                                 candidates=scores(pending.decision))
+            self.say(render(reply, self.lang))
         elif 1 <= number <= len(pending.options):
             self._pending = None
             self.say(render_entry(pending.options[number - 1], pending.lang))
         else:
-            self.say(locales.text(pending.lang, "clarify_bad_number"))
+            self.say(locales.text(self.lang, "clarify_bad_number"))

@@ -6,6 +6,7 @@ It never imports telegram and returns plain results; front ends render them with
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,20 +14,17 @@ from typing import Callable
 
 import yaml
 
-from bot import privacy
+from bot import locales, privacy
 from bot import text as textnorm
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matching import Decision, Matcher, group_similar
-from bot.tickets import Citizen, Draft, TakeResult, Ticket, TicketMessage, TicketStore, utcnow
+from bot.tickets import FORGOTTEN, Citizen, Draft, TakeResult, Ticket, TicketMessage, TicketStore, utcnow
 
 MAX_OPEN_TICKETS = 3  # open questions per citizen; more join the newest one
-
-# Messages made only of these words are small talk, not questions (compared after folding).
-GREETING_WORDS = """привет здравствуйте здравствуй здрасте здрасьте добрый день вечер утро доброе hello hi
-сәлем салем сәлеметсіз салеметсиз сәлеметсіздер ассалаумағалейкум армысыз қайырлы кайырлы таң кеш күн кун
-hi hello salem бе ба"""
-THANKS_WORDS = """спасибо спс благодарю большое огромное рахмет рақмет рахмет көп коп алғыс thanks thank you ok ок
-хорошо понятно ясно жарайды түсінікті тусинікти тусинікти"""
+# A citizen writing this soon after a librarian's message is talking to the librarian: it goes to the ticket.
+CONVERSATION_WINDOW = dt.timedelta(minutes=10)
+RATING_WINDOW = dt.timedelta(days=7)  # a bare 1-5 rates a ticket closed this recently
+TICKET_MENTION = re.compile(r"#(\d{1,9})\b")  # every bot message about a ticket names it: "#12"
 
 
 @dataclass(frozen=True)
@@ -35,6 +33,7 @@ class Answer:
     lang: str
     decision: Decision
     question: str = ""
+    pending: int | None = None  # a ticket of this citizen the librarians still have
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,7 @@ class Clarify:
     lang: str
     decision: Decision
     question: str = ""
+    pending: int | None = None
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,55 @@ class FollowUp:
 
 @dataclass(frozen=True)
 class SmallTalk:
-    kind: str  # "greeting", "thanks", "no-words"
+    kind: str  # "greeting" (also with "I have a question"), "thanks", "digits" (a bare number), "no-words"
     lang: str
 
 
-Reply = Answer | Clarify | Escalated | FollowUp | SmallTalk
+@dataclass(frozen=True)
+class Rated:
+    """A bare 1-5 while a closed ticket's rating prompt was open: the rating is recorded."""
+
+    ticket_id: int
+    rating: int
+    lang: str
+
+
+Reply = Answer | Clarify | Escalated | FollowUp | SmallTalk | Rated
+
+
+@dataclass(frozen=True)
+class LibrarianAnswer:
+    """A librarian's answer for the citizen (on a front end that shows it itself)."""
+
+    ticket_id: int
+    text: str
+    media: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketClosed:
+    """The ticket was closed: the citizen is asked for a 1-5 rating."""
+
+    ticket_id: int
+
+
+InboxItem = LibrarianAnswer | TicketClosed
+
+
+@dataclass(frozen=True)
+class LibrarianReply:
+    """What became of a librarian's reply in the group: stored for delivery, or refused (the citizen
+    withdrew the question or deleted their data: nobody is there to receive it)."""
+
+    ticket: Ticket
+    message: TicketMessage | None
+    refused: str | None = None  # "withdrawn" or "forgotten"
+
+
+def mentioned_ticket(text: str | None) -> int | None:
+    """The ticket a bot message is about ("... вопрос #12 ..."), if it names one."""
+    found = TICKET_MENTION.search(text or "")
+    return int(found.group(1)) if found else None
 
 
 @dataclass(frozen=True)
@@ -98,6 +142,59 @@ def _word_set(words: str) -> frozenset[str]:
     return frozenset(textnorm.fold(w) for w in textnorm.tokens(textnorm.clean(words)))
 
 
+def _locale_words(key: str) -> frozenset[str]:
+    """One small-talk word list of every interface language together (a Kazakh citizen may say "ок")."""
+    return frozenset().union(*(_word_set(locales.text(lang, key)) for lang in locales.UI_LANGUAGES))
+
+
+class SmallTalkWords:
+    """What people write that is not a question, from the locale files: thanks and acknowledgements,
+    greetings, "I have a question", polite fillers, and the emoji that mean thanks."""
+
+    def __init__(self) -> None:
+        self.thanks = _locale_words("smalltalk_thanks")
+        self.greeting = _locale_words("smalltalk_greeting")
+        self.intent = _locale_words("smalltalk_intent")
+        self.polite = _locale_words("smalltalk_polite")
+        self.emoji = frozenset().union(*(locales.text(lang, "smalltalk_thanks_emoji").split()
+                                         for lang in locales.UI_LANGUAGES))
+        self.help = _word_set("помощь помочь помогли көмек көмегіңіз көмегіңізге help")
+        keys = ("smalltalk_thanks", "smalltalk_greeting", "smalltalk_intent", "smalltalk_polite")
+        self._by_lang = {lang: frozenset().union(*(_word_set(locales.text(lang, key)) for key in keys))
+                         for lang in locales.UI_LANGUAGES}
+
+    @staticmethod
+    def _reading(word: str, known: frozenset[str]) -> str:
+        """A Latin-letter word as the known word it stands for (transliterated or typed in the wrong layout)."""
+        if word in known or not textnorm.is_latin(word):
+            return word
+        return next((r for r in map(textnorm.fold, textnorm.latin_readings(word)) if r in known), word)
+
+    def language(self, message: str) -> str | None:
+        """The interface language whose words alone make up the message ("рахмет": kk), if only one fits."""
+        known = frozenset().union(*self._by_lang.values())
+        words = frozenset(self._reading(word, known) for word in _word_set(message))
+        fits = [lang for lang, known in self._by_lang.items() if words and words & known
+                and not words & frozenset().union(*(v for other, v in self._by_lang.items() if other != lang)) - known]
+        return fits[0] if len(fits) == 1 else None
+
+    def kind(self, message: str) -> str | None:
+        """"thanks", "greeting", "digits", "no-words", or None for anything that may be a question."""
+        stripped = message.strip()
+        if stripped.isdigit():
+            return "digits"
+        words = _word_set(message)
+        if not words:
+            return "thanks" if any(symbol in stripped for symbol in self.emoji) else "no-words"
+        known = self.thanks | self.greeting | self.intent | self.polite
+        words = frozenset(self._reading(word, known) for word in words)  # "rahmet", "cgfcb,j"
+        if not words <= known:
+            return None
+        if words & self.thanks and not (words & self.intent) - self.help:
+            return "thanks"  # "большое спасибо за помощь", "рахмет сізге", "ок"
+        return "greeting"  # "Здравствуйте, у меня вопрос", "мне нужна помощь", "алло"
+
+
 class HelpDesk:
     def __init__(self, library: Library, store: TicketStore, *, hours=None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
@@ -105,17 +202,21 @@ class HelpDesk:
         self.store = store
         self.hours = hours  # bot.config.LibrarianHours, or None: always open
         self.clock = clock
-        self._greetings = _word_set(GREETING_WORDS)
-        self._thanks = _word_set(THANKS_WORDS)
+        self.small_talk = SmallTalkWords()
 
     # --- the knowledge base ---------------------------------------------------------------------
 
-    def reload(self, directory: Path | str | None = None) -> list[Problem]:
-        """Load the knowledge base again; on errors keep serving the last good one and return them."""
+    def reload(self, directory: Path | str | None = None, *, check=None) -> list[Problem]:
+        """Load the knowledge base again; on errors keep serving the last good one and return them.
+
+        check(library): more problems that make the new one unusable (what `kb lint` rejects)."""
         try:
             library = Library.load(directory or self.library.kb.directory)
         except KnowledgeError as error:
             return [p for p in error.problems if p.severity == "error"]
+        errors = [p for p in (check(library) if check else []) if p.severity == "error"]
+        if errors:
+            return errors
         self.library = library
         return []
 
@@ -124,45 +225,78 @@ class HelpDesk:
 
     # --- citizens -------------------------------------------------------------------------------
 
-    def _small_talk(self, question: str) -> str | None:
-        words = _word_set(question)
-        if not words:
-            return "no-words"
-        if words <= self._greetings:
-            return "greeting"
-        if words <= self._thanks | self._greetings:
-            return "thanks"
-        return None
+    async def _conversation(self, open_tickets: list[Ticket], replying_to: int | None) -> Ticket | None:
+        """The open ticket the citizen is talking to a librarian on, if any: their message replies to one of
+        the bot's messages about that ticket (they all name it, "#12"), or comes within CONVERSATION_WINDOW
+        of a librarian's last message on it. Such a message goes to the ticket even if the bot could answer."""
+        if not open_tickets:
+            return None
+        by_id = {ticket.id: ticket for ticket in open_tickets}
+        if replying_to in by_id:
+            return by_id[replying_to]
+        last = await self.store.last_librarian_message_at(list(by_id))
+        now = utcnow()
+        recent = [(moment, ticket_id) for ticket_id, moment in last.items() if now - moment < CONVERSATION_WINDOW]
+        return by_id[max(recent)[1]] if recent else None
 
-    async def ask(self, citizen: Citizen, question: str, *, open_tickets: list[Ticket] | None = None) -> Reply:
+    def language(self, question: str, decision: Decision, citizen: Citizen) -> str:
+        """The answer's language: the question's own when it shows one, else the citizen's interface language."""
+        if self.library.matcher.language_is_clear(question) or citizen.language not in ("ru", "kk"):
+            return decision.lang
+        return citizen.language
+
+    async def ask(self, citizen: Citizen, question: str, *, open_tickets: list[Ticket] | None = None,
+                  replying_to: int | None = None) -> Reply:
         """Answer a question, offer a choice, escalate it, or add it to the citizen's open ticket.
 
-        open_tickets: the citizen's open tickets when the caller has just read them."""
+        open_tickets: the citizen's open tickets when the caller has just read them.
+        replying_to: the ticket named by the bot message this one replies to (see mentioned_ticket).
+        While a ticket is open, what the bot can answer is answered (the reply names the pending ticket);
+        only what it cannot answer, or what is said to the librarian (see _conversation), joins the ticket."""
         question = question.strip()
-        visible = textnorm.clean(question).strip()
         masked = privacy.mask(question)  # what is stored and shown to librarians
         if open_tickets is None:
             open_tickets = await self.store.open_tickets_of(citizen.id)
-        if open_tickets and visible:
+        talking = await self._conversation(open_tickets, replying_to) if question else None
+        if talking is not None:
+            await self.store.add_message(talking.id, "citizen", masked, author=citizen.first_name)
+            return FollowUp(talking, talking.lang)
+        ui_lang = citizen.language if citizen.language in ("ru", "kk") else "ru"
+        talk = self.small_talk.kind(question)
+        if talk == "digits":
+            rating = int(question) if len(question) == 1 else 0
+            ticket = await self.store.awaiting_rating(citizen.id, utcnow() - RATING_WINDOW) if 1 <= rating <= 5 else None
+            if ticket is not None and await self.store.rate(ticket.id, citizen.id, rating):
+                return Rated(ticket.id, rating, ticket.lang)
+            return SmallTalk("digits", ui_lang)
+        decision = self.library.matcher.match(question)
+        unreadable = (talk in (None, "no-words") and decision.reason == "no-words"
+                      and bool(textnorm.clean(question).strip()))
+        if open_tickets and unreadable:  # words the bot cannot read (another script): the librarian may
             ticket = open_tickets[-1]
             await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
             return FollowUp(ticket, ticket.lang)
-        decision = self.library.matcher.match(question)
-        talk = self._small_talk(question)
         if talk is not None or decision.reason == "no-words":
-            return SmallTalk(talk or "no-words", decision.lang)
+            lang = "kk" if textnorm.has_kazakh_letters(question) else self.small_talk.language(question) or ui_lang
+            return SmallTalk(talk or "no-words", lang if lang in ("ru", "kk") else ui_lang)
+        lang = self.language(question, decision, citizen)
         top = decision.candidates[0].score if decision.candidates else 0.0
-        await self.store.log_question(citizen.id, masked, decision.lang, decision.decision, decision.entry, top)
+        await self.store.log_question(citizen.id, masked, lang, decision.decision, decision.entry, top)
         kb = self.library.kb
+        pending = open_tickets[-1].id if open_tickets else None
         if decision.decision == "answer":
             entry = kb.entry(decision.entry)
             if entry is not None:
-                return Answer(entry, decision.lang, decision, question)
+                return Answer(entry, lang, decision, question, pending)
         if decision.decision == "clarify":
             options = tuple(e for e in (kb.entry(c.id) for c in decision.candidates) if e is not None)
             if options:
-                return Clarify(options, decision.lang, decision, question)
-        return await self.escalate(citizen, masked, decision.lang, candidates=scores(decision))
+                return Clarify(options, lang, decision, question, pending)
+        if open_tickets:  # the bot cannot answer it: the librarians on the open ticket will
+            ticket = open_tickets[-1]
+            await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
+            return FollowUp(ticket, ticket.lang)
+        return await self.escalate(citizen, masked, lang, candidates=scores(decision))
 
     async def escalate(self, citizen: Citizen, question: str, lang: str, *, kind: str = "unmatched",
                        entry_id: str | None = None, step: int | None = None,
@@ -198,13 +332,57 @@ class HelpDesk:
                                      source_chat_id=source_chat_id, source_message_id=source_message_id)
         return FollowUp(ticket, ticket.lang)
 
+    async def citizen(self, channel: str, external_id: str, *, language: str = "ru", first_name: str = "") -> Citizen:
+        """The citizen writing on this channel (created on first contact)."""
+        return await self.store.citizen(channel, external_id, language=language, first_name=first_name)
+
+    async def open_tickets_of(self, citizen: Citizen) -> list[Ticket]:
+        return await self.store.open_tickets_of(citizen.id)
+
+    async def set_language(self, citizen: Citizen, language: str) -> None:
+        await self.store.set_language(citizen.id, language)
+
+    async def inbox(self, citizen: Citizen) -> list["InboxItem"]:
+        """What a front end that delivers by itself (the console) has to show this citizen now: librarians'
+        answers, then notices of closed tickets. Each is marked delivered as it is handed over."""
+        items: list[InboxItem] = []
+        for message in await self.store.answers_for(citizen.id):
+            await self.store.mark_delivered(message.id)
+            items.append(LibrarianAnswer(message.ticket_id, message.text, message.media))
+        for ticket in await self.store.notices_to_send(citizen.channel, citizen.id):
+            if await self.store.claim_notice(ticket.id) is not None:
+                items.append(TicketClosed(ticket.id))
+        return items
+
     async def privacy_warning(self, citizen: Citizen, text: str) -> bool:
         """True when the text carries personal numbers and the citizen has not been told yet."""
         return bool(privacy.contains_sensitive(text)) and await self.store.warn_private_once(citizen.id)
 
-    async def forget(self, citizen: Citizen) -> int:
-        """Delete the citizen's data (tickets kept anonymised for statistics)."""
-        return await self.store.forget(citizen.id)
+    async def forget(self, citizen: Citizen) -> list[int]:
+        """Delete the citizen's data (tickets kept anonymised for statistics); the ids of the tickets that
+        were open, whose cards now say so. The interface language stays."""
+        _, was_open = await self.store.forget_citizen(citizen.id)
+        return was_open
+
+    async def await_town(self, citizen: Citizen) -> None:
+        """/where without a town: the next message may be one."""
+        await self.store.set_awaiting(citizen.id, "town")
+
+    async def awaited(self, citizen: Citizen) -> str | None:
+        """What the bot was waiting for from this citizen ("town"), now answered: cleared."""
+        if citizen.awaiting is not None:
+            await self.store.set_awaiting(citizen.id, None)
+        return citizen.awaiting
+
+    async def close_idle(self, hours: float) -> list[Ticket]:
+        """Close the tickets a librarian answered that have been silent for `hours` (the citizen is told
+        and asked for a rating, as when a librarian closes one)."""
+        closed = []
+        for ticket in await self.store.idle_answered_tickets(utcnow() - dt.timedelta(hours=hours)):
+            done = await self.store.close_ticket(ticket.id, "auto")
+            if done is not None:
+                closed.append(done)
+        return closed
 
     async def feedback(self, citizen: Citizen, entry_id: str, helpful: bool) -> None:
         await self.store.add_feedback(citizen.id, entry_id, helpful)
@@ -232,7 +410,7 @@ class HelpDesk:
     async def reply(self, reply_to_group_message: int, text: str, librarian: str, group_message_id: int, *,
                     media: str | None = None, source_chat_id: int | None = None,
                     source_message_id: int | None = None,
-                    ticket_number: int | None = None) -> tuple[Ticket, TicketMessage] | None:
+                    ticket_number: int | None = None) -> LibrarianReply | None:
         """A librarian answered a ticket's message in the group: store the answer for delivery.
 
         `ticket_number` is what the replied-to message says ("#12 · ..."): used when the database does not
@@ -243,11 +421,19 @@ class HelpDesk:
             ticket = await self.store.ticket(ticket_number)
         if ticket is None:
             return None
+        if ticket.question == FORGOTTEN:
+            return LibrarianReply(ticket, None, "forgotten")
+        if ticket.status == "withdrawn":
+            return LibrarianReply(ticket, None, "withdrawn")
         message = await self.store.add_message(
             ticket.id, "librarian", text, author=librarian, media=media, source_chat_id=source_chat_id,
-            source_message_id=source_message_id, group_message_id=group_message_id,
+            source_message_id=source_message_id, group_message_id=group_message_id, in_reply_to=reply_to_group_message,
         )
-        return ticket, message
+        return LibrarianReply(ticket, message)
+
+    async def ticket_of_group_message(self, group_message_id: int) -> Ticket | None:
+        """The ticket a message in the librarians' group belongs to (a card, any piece of it, a relayed message)."""
+        return await self.store.ticket_for_group_message(group_message_id)
 
     async def queue(self) -> list[Ticket]:
         return await self.store.open_tickets()

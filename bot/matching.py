@@ -383,8 +383,18 @@ class Matcher:
         return pairs, lang
 
     def _detect_language(self, question: str, readings: list[list[list[str]]]) -> str:
+        return self._language_votes(question, readings)[0]
+
+    def language_is_clear(self, question: str) -> bool:
+        """Whether the question itself says its language (Kazakh letters, or more words of one language than
+        of the other); when not, a front end answers in the citizen's interface language."""
+        readings = [[textnorm.tokens(r) for r in textnorm.latin_readings(word)] if textnorm.is_latin(word)
+                    else [textnorm.tokens(word)] for word in textnorm.raw_words(question)]
+        return self._language_votes(question, readings)[1]
+
+    def _language_votes(self, question: str, readings: list[list[list[str]]]) -> tuple[str, bool]:
         if textnorm.has_kazakh_letters(question):
-            return "kk"
+            return "kk", True
         votes = {"ru": 0, "kk": 0}
         for options in readings:
             for words in options:
@@ -392,7 +402,7 @@ class Matcher:
                     folded = textnorm.fold(word)
                     for lang in votes:
                         votes[lang] += folded in self._lang_words[lang]
-        return "kk" if votes["kk"] > votes["ru"] else "ru"
+        return ("kk" if votes["kk"] > votes["ru"] else "ru"), votes["kk"] != votes["ru"]
 
     def terms(self, question: str) -> tuple[list[Term], str]:
         pairs, lang = self.read(question)

@@ -256,6 +256,9 @@ def distance_km(latitude1: float, longitude1: float, latitude2: float, longitude
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
+NEAR_KM = 100  # farther than this an access point is no help: the citizen is pointed to ЦОН and 1414
+
+
 def nearest(points: list[AccessPoint], latitude: float, longitude: float, limit: int = 3) -> list[Nearby]:
     """The `limit` points nearest to a location, nearest first.
 

@@ -28,6 +28,7 @@ INITIAL_REVISION = "0001"  # the schema as of the first release with migrations
 FLOOD_WINDOW = dt.timedelta(seconds=60)  # flood control counts a citizen's messages over this time
 LEASE_SECONDS = 60.0  # how long an instance may take to deliver what it claimed before another retries
 FORGOTTEN = "[удалено по просьбе жителя]"
+AWAIT_WINDOW = dt.timedelta(minutes=10)  # how long the bot waits for what it asked for (a town after /where)
 
 
 def utcnow() -> dt.datetime:
@@ -73,6 +74,8 @@ class CitizenRow(Base):
     blocked: Mapped[bool] = mapped_column(default=False)      # the citizen blocked the bot
     warned_private: Mapped[bool] = mapped_column(default=False)  # told once not to send ИИН, card numbers ...
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    awaiting: Mapped[str | None] = mapped_column(String(16), default=None)  # what the bot asked for: "town" after /where
+    awaiting_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class TicketRow(Base):
@@ -120,6 +123,18 @@ class TicketMessageRow(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     failed: Mapped[bool] = mapped_column(default=False)  # given up: the citizen blocked the bot
     group_message_id: Mapped[int | None] = mapped_column(default=None, index=True)  # its message in the group
+    in_reply_to: Mapped[int | None] = mapped_column(default=None)  # a librarian's reply: the group message it answered
+
+
+class GroupMessageRow(Base):
+    """Every message the bot posted in the librarians' group for a ticket: a card or a relayed message split
+    into several Telegram messages has one row per piece, so a reply to any piece reaches the ticket."""
+
+    __tablename__ = "group_messages"
+
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    is_card: Mapped[bool] = mapped_column(default=False)  # the card or its continuation
 
 
 class FeedbackRow(Base):
@@ -174,6 +189,7 @@ class ProcessedUpdateRow(Base):
     owner: Mapped[str | None] = mapped_column(String(32), default=None)  # the instance handling it
     finished: Mapped[bool] = mapped_column(default=False)  # its handling ran to the end
     payload: Mapped[str | None] = mapped_column(Text, default=None)  # the update as received, until finished
+    counted: Mapped[bool] = mapped_column(default=True)  # counts towards flood control (button presses do not)
 
 
 class InstanceRow(Base):
@@ -194,6 +210,7 @@ class Citizen:
     language: str
     first_name: str
     blocked: bool = False
+    awaiting: str | None = None  # what the bot asked this citizen for and still waits for ("town")
 
 
 CitizenKey = tuple[str, str, str, str]  # channel, external id, language on first contact, first name
@@ -240,6 +257,7 @@ class TicketMessage:
     delivered: bool
     attempts: int
     group_message_id: int | None
+    in_reply_to: int | None = None
 
 
 @dataclass(frozen=True)
@@ -277,13 +295,14 @@ def _ticket(row: TicketRow) -> Ticket:
 
 
 def _citizen(row: CitizenRow) -> Citizen:
-    return Citizen(row.id, row.channel, row.external_id, row.language, row.first_name, row.blocked)
+    awaiting = row.awaiting if row.awaiting_at is not None and utcnow() - row.awaiting_at < AWAIT_WINDOW else None
+    return Citizen(row.id, row.channel, row.external_id, row.language, row.first_name, row.blocked, awaiting)
 
 
 def _message(row: TicketMessageRow) -> TicketMessage:
     return TicketMessage(
         row.id, row.ticket_id, row.direction, row.text, row.media, row.source_chat_id, row.source_message_id,
-        row.author, row.created_at, row.delivered, row.attempts, row.group_message_id,
+        row.author, row.created_at, row.delivered, row.attempts, row.group_message_id, row.in_reply_to,
     )
 
 
@@ -492,9 +511,17 @@ class TicketStore:
 
     async def forget(self, citizen_id: int) -> int:
         """Delete what a citizen said (question log, their messages, feedback); keep their tickets only
-        anonymised, for statistics; withdraw the open ones. Returns how many tickets were anonymised."""
+        anonymised, for statistics; withdraw the open ones. Returns how many tickets were anonymised.
+
+        The chat starts afresh as a new citizen who keeps only the interface language chosen."""
+        return len((await self.forget_citizen(citizen_id))[0])
+
+    async def forget_citizen(self, citizen_id: int) -> tuple[list[int], list[int]]:
+        """forget(): the ids of every anonymised ticket, and of those that were open (their cards to redraw)."""
         async with self._sessions.begin() as session:
             tickets = list(await session.scalars(select(TicketRow.id).where(TicketRow.citizen_id == citizen_id)))
+            was_open = list(await session.scalars(select(TicketRow.id).where(
+                TicketRow.citizen_id == citizen_id, TicketRow.status.in_(OPEN_STATUSES))))
             await session.execute(delete(QuestionRow).where(QuestionRow.citizen_id == citizen_id))
             await session.execute(delete(FeedbackRow).where(FeedbackRow.citizen_id == citizen_id))
             if tickets:
@@ -509,14 +536,18 @@ class TicketStore:
             if citizen is not None and citizen.external_id.lstrip("-").isdigit():  # updates not yet handled
                 await session.execute(update(ProcessedUpdateRow).where(ProcessedUpdateRow.chat_id == int(citizen.external_id))
                                       .values(payload=None))
-            await session.execute(
-                update(CitizenRow).where(CitizenRow.id == citizen_id)
-                .values(first_name="", external_id=f"forgotten-{citizen_id}", channel="forgotten")
-            )
-            return len(tickets)
+            if citizen is not None and citizen.channel != "forgotten":
+                channel, external_id, language = citizen.channel, citizen.external_id, citizen.language
+                await session.execute(
+                    update(CitizenRow).where(CitizenRow.id == citizen_id)
+                    .values(first_name="", external_id=f"forgotten-{citizen_id}", channel="forgotten", awaiting=None)
+                )
+                await session.flush()
+                session.add(CitizenRow(channel=channel, external_id=external_id, language=language))
+            return tickets, was_open
 
     async def admit(self, update_id: int, chat_id: int | None = None, *, take_over_after: float | None = None,
-                    payload: str | None = None) -> int | None:
+                    payload: str | None = None, counted: bool = True) -> int | None:
         """Record an update; None when it was recorded before (a duplicate: do not handle it again).
 
         Otherwise: how many updates this chat sent in the last minute, this one included, as every
@@ -527,18 +558,19 @@ class TicketStore:
         (polling: only one process receives updates at a time, so the other one was stopped mid-way);
         None: never.
         payload: the update as received, kept until finish() so that unfinished() can give it back.
+        counted: False for what flood control leaves out (button presses: the buttons themselves bound them).
         """
-        admission = await self._intake((update_id, chat_id, take_over_after, None, payload))
+        admission = await self._intake((update_id, chat_id, take_over_after, None, payload, counted))
         return admission.seen if admission else None
 
     async def intake(self, update_id: int, chat_id: int, channel: str, external_id: str, *, language: str = "ru",
                      first_name: str = "", take_over_after: float | None = None,
-                     payload: str | None = None) -> "Admission | None":
+                     payload: str | None = None, counted: bool = True) -> "Admission | None":
         """admit() and, in the same transaction, the citizen and their open tickets: what every citizen's
         message needs first, in one round trip. The citizen is None when the row is to be created or changed
         (first contact, a new first name, back after blocking the bot): citizen() does that."""
         return await self._intake((update_id, chat_id, take_over_after,
-                                   (channel, external_id, language, first_name[:128]), payload))
+                                   (channel, external_id, language, first_name[:128]), payload, counted))
 
     async def finish(self, update_id: int) -> None:
         """The update's handling ran to the end: after a restart it counts as a duplicate.
@@ -584,16 +616,16 @@ class TicketStore:
             await session.execute(self._insert(table).values(id=self.instance, seen_at=now)
                                   .on_conflict_do_update(index_elements=[table.c.id], set_={"seen_at": now}))
 
-    async def _take_in(self, items: list[tuple[int, int | None, float | None, CitizenKey | None, str | None]]
+    async def _take_in(self, items: list[tuple[int, int | None, float | None, CitizenKey | None, str | None, bool]]
                        ) -> list["Admission | None"]:
         async with self._sessions.begin() as session:
-            seen = await self._record_updates(session, [(u, c, t, p) for u, c, t, _, p in items])
+            seen = await self._record_updates(session, [(u, c, t, p, n) for u, c, t, _, p, n in items])
             keys = [item[3] for item, count in zip(items, seen) if item[3] is not None and count is not None]
             citizens = await self._known_citizens(session, keys) if keys else {}
             tickets = await self._open_tickets_in(session, [c.id for c in citizens.values()])
         self._in_hand.update(item[0] for item, count in zip(items, seen) if count is not None)
         admissions: list[Admission | None] = []
-        for (_, _, _, key, _), count in zip(items, seen):
+        for (_, _, _, key, _, _), count in zip(items, seen):
             if count is None:
                 admissions.append(None)
             elif key in citizens:
@@ -602,27 +634,28 @@ class TicketStore:
                 admissions.append(Admission(count, None, []))
         return admissions
 
-    async def _record_updates(self, session, updates: list[tuple[int, int | None, float | None, str | None]]
+    async def _record_updates(self, session, updates: list[tuple[int, int | None, float | None, str | None, bool]]
                               ) -> list[int | None]:
         table = ProcessedUpdateRow.__table__
-        unique = {u: (c, p) for u, c, _, p in updates[::-1]}  # update id -> (chat, payload) of its first call
+        unique = {u: (c, p, n) for u, c, _, p, n in updates[::-1]}  # update id -> (chat, payload, counted) of its first call
         now = utcnow()
         recorded = set(await session.scalars(
             self._insert(table).values([{"update_id": u, "chat_id": c, "created_at": now, "owner": self.instance,
-                                         "finished": False, "payload": p} for u, (c, p) in unique.items()])
+                                         "finished": False, "payload": p, "counted": n}
+                                        for u, (c, p, n) in unique.items()])
             .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
-        for update_id, after in {u: a for u, _, a, _ in updates if a is not None and u not in recorded}.items():
+        for update_id, after in {u: a for u, _, a, _, _ in updates if a is not None and u not in recorded}.items():
             taken = await session.execute(
                 update(table).where(table.c.update_id == update_id, table.c.finished.is_(False),
                                     self._others_silent_for(table.c.owner, after, now))
                 .values(owner=self.instance))
             if taken.rowcount == 1:
                 recorded.add(update_id)
-        chats = {chat for update_id, (chat, _) in unique.items() if update_id in recorded and chat is not None}
+        chats = {chat for update_id, (chat, _, _) in unique.items() if update_id in recorded and chat is not None}
         counts: dict[int, int] = {}
         if chats:
             counts = dict((await session.execute(
-                select(table.c.chat_id, func.count()).where(table.c.chat_id.in_(chats),
+                select(table.c.chat_id, func.count()).where(table.c.chat_id.in_(chats), table.c.counted.is_(True),
                                                             table.c.created_at > now - FLOOD_WINDOW)
                 .group_by(table.c.chat_id))).all())
         new = []  # per call: is it the one that recorded its id (the same id twice in a batch: the first)
@@ -630,14 +663,14 @@ class TicketStore:
             new.append(update_id in recorded)
             recorded.discard(update_id)
         later = defaultdict(int)  # a chat's updates in this batch are counted in order: its first sees the fewest
-        for (_, chat, *_), is_new in zip(updates, new):
-            if is_new and chat is not None:
+        for (_, chat, _, _, counted), is_new in zip(updates, new):
+            if is_new and chat is not None and counted:
                 later[chat] += 1
         results: list[int | None] = []
-        for (_, chat, *_), is_new in zip(updates, new):
+        for (_, chat, _, _, counted), is_new in zip(updates, new):
             if not is_new:
                 results.append(None)
-            elif chat is None:
+            elif chat is None or not counted:
                 results.append(0)
             else:
                 later[chat] -= 1
@@ -773,6 +806,19 @@ class TicketStore:
     async def set_card(self, ticket_id: int, message_id: int) -> None:
         async with self._sessions.begin() as session:
             await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(card_message_id=message_id))
+            await self._add_group_messages(session, ticket_id, [message_id], is_card=True)
+
+    async def add_group_messages(self, ticket_id: int, message_ids: list[int], *, is_card: bool = False) -> None:
+        """More pieces the bot posted in the group for this ticket (a long card or message split up)."""
+        async with self._sessions.begin() as session:
+            await self._add_group_messages(session, ticket_id, message_ids, is_card=is_card)
+
+    async def _add_group_messages(self, session, ticket_id: int, message_ids: list[int], *, is_card: bool) -> None:
+        table = GroupMessageRow.__table__
+        if message_ids:
+            await session.execute(self._insert(table).values(
+                [{"message_id": m, "ticket_id": ticket_id, "is_card": is_card} for m in message_ids])
+                .on_conflict_do_nothing(index_elements=[table.c.message_id]))
 
     async def take(self, ticket_id: int, librarian_id: int, librarian: str) -> TakeResult:
         """Give the ticket to this librarian unless someone already has it: one atomic UPDATE."""
@@ -802,9 +848,14 @@ class TicketStore:
             row = await session.get(TicketRow, ticket_id, populate_existing=True)
             return _ticket(row)
 
-    async def notices_to_send(self) -> list[Ticket]:
+    async def notices_to_send(self, channel: str = "telegram", citizen_id: int | None = None) -> list[Ticket]:
+        """Tickets with a notice for their citizen still to send, of citizens on `channel` (or this citizen)."""
         async with self._sessions.begin() as session:
-            rows = await session.scalars(select(TicketRow).where(TicketRow.notice.is_not(None)).order_by(TicketRow.id))
+            query = (select(TicketRow).join(CitizenRow, CitizenRow.id == TicketRow.citizen_id)
+                     .where(TicketRow.notice.is_not(None), CitizenRow.channel == channel))
+            if citizen_id is not None:
+                query = query.where(TicketRow.citizen_id == citizen_id)
+            rows = await session.scalars(query.order_by(TicketRow.id))
             return [_ticket(row) for row in rows]
 
     async def claim_notice(self, ticket_id: int) -> str | None:
@@ -835,12 +886,12 @@ class TicketStore:
     async def add_message(self, ticket_id: int, direction: str, text: str, *, author: str = "",
                           media: str | None = None, source_chat_id: int | None = None,
                           source_message_id: int | None = None, group_message_id: int | None = None,
-                          delivered: bool = False) -> TicketMessage:
+                          delivered: bool = False, in_reply_to: int | None = None) -> TicketMessage:
         """Store a message first; the delivery job sends it (and retries) until it is delivered."""
         async with self._sessions.begin() as session:
             row = TicketMessageRow(ticket_id=ticket_id, direction=direction, text=text, author=author[:128],
                                    media=media, source_chat_id=source_chat_id, source_message_id=source_message_id,
-                                   group_message_id=group_message_id, delivered=delivered,
+                                   group_message_id=group_message_id, delivered=delivered, in_reply_to=in_reply_to,
                                    delivered_at=utcnow() if delivered else None)
             session.add(row)
             if direction == "librarian":
@@ -858,17 +909,75 @@ class TicketStore:
             )
             return [_message(row) for row in rows]
 
-    async def pending_messages(self, now: dt.datetime | None = None, limit: int = 50) -> list[TicketMessage]:
-        """Messages due for (another) delivery attempt, oldest first."""
+    async def pending_messages(self, now: dt.datetime | None = None, limit: int = 50, *,
+                               channel: str = "telegram") -> list[TicketMessage]:
+        """Messages due for (another) delivery attempt, oldest first: everything for the librarians' group,
+        and the librarians' answers to citizens of `channel` (a console citizen's answers wait for the console)."""
         now = now or utcnow()
         async with self._sessions.begin() as session:
             rows = await session.scalars(
                 select(TicketMessageRow)
+                .join(TicketRow, TicketRow.id == TicketMessageRow.ticket_id)
+                .join(CitizenRow, CitizenRow.id == TicketRow.citizen_id)
                 .where(TicketMessageRow.delivered.is_(False), TicketMessageRow.failed.is_(False),
-                       TicketMessageRow.next_attempt_at <= now)
+                       TicketMessageRow.next_attempt_at <= now,
+                       or_(TicketMessageRow.direction == "citizen", CitizenRow.channel == channel))
                 .order_by(TicketMessageRow.id).limit(limit)
             )
             return [_message(row) for row in rows]
+
+    async def answers_for(self, citizen_id: int) -> list[TicketMessage]:
+        """Librarians' answers not yet shown to this citizen (the console shows them itself), oldest first."""
+        async with self._sessions.begin() as session:
+            rows = await session.scalars(
+                select(TicketMessageRow).join(TicketRow, TicketRow.id == TicketMessageRow.ticket_id)
+                .where(TicketRow.citizen_id == citizen_id, TicketMessageRow.direction == "librarian",
+                       TicketMessageRow.delivered.is_(False), TicketMessageRow.failed.is_(False))
+                .order_by(TicketMessageRow.id))
+            return [_message(row) for row in rows]
+
+    async def give_up(self, message_id: int) -> None:
+        """No more delivery attempts for this message (it failed too often)."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(TicketMessageRow).where(TicketMessageRow.id == message_id)
+                                  .values(failed=True, attempts=TicketMessageRow.attempts + 1))
+
+    async def last_librarian_message_at(self, ticket_ids: list[int]) -> dict[int, dt.datetime]:
+        """When a librarian last wrote on each of these tickets."""
+        if not ticket_ids:
+            return {}
+        async with self._sessions.begin() as session:
+            rows = await session.execute(
+                select(TicketMessageRow.ticket_id, func.max(TicketMessageRow.created_at))
+                .where(TicketMessageRow.ticket_id.in_(set(ticket_ids)), TicketMessageRow.direction == "librarian")
+                .group_by(TicketMessageRow.ticket_id))
+            return {ticket_id: moment for ticket_id, moment in rows}
+
+    async def idle_answered_tickets(self, silent_since: dt.datetime) -> list[Ticket]:
+        """Open tickets a librarian answered and nobody wrote on since `silent_since`."""
+        async with self._sessions.begin() as session:
+            recent = select(TicketMessageRow.ticket_id).where(TicketMessageRow.created_at >= silent_since)
+            rows = await session.scalars(
+                select(TicketRow).where(TicketRow.status.in_(OPEN_STATUSES), TicketRow.first_reply_at.is_not(None),
+                                        TicketRow.first_reply_at < silent_since, TicketRow.id.not_in(recent))
+                .order_by(TicketRow.id))
+            return [_ticket(row) for row in rows]
+
+    async def awaiting_rating(self, citizen_id: int, since: dt.datetime) -> Ticket | None:
+        """The citizen's latest ticket closed since `since` whose rating prompt was sent and not answered."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(
+                select(TicketRow).where(TicketRow.citizen_id == citizen_id, TicketRow.status == "closed",
+                                        TicketRow.rating.is_(None), TicketRow.notice.is_(None),
+                                        TicketRow.closed_at >= since)
+                .order_by(TicketRow.closed_at.desc(), TicketRow.id.desc()).limit(1))
+            return _ticket(row) if row else None
+
+    async def set_awaiting(self, citizen_id: int, what: str | None) -> None:
+        """Remember what the bot asked the citizen for (None: nothing)."""
+        async with self._sessions.begin() as session:
+            await session.execute(update(CitizenRow).where(CitizenRow.id == citizen_id)
+                                  .values(awaiting=what, awaiting_at=utcnow() if what else None))
 
     async def claim_message(self, message_id: int, lease: float = LEASE_SECONDS) -> bool:
         """Reserve one delivery attempt for this instance: the message is due and nobody else has it.
@@ -923,8 +1032,10 @@ class TicketStore:
             row = await session.scalar(select(TicketRow).where(TicketRow.card_message_id == message_id))
             if row is None:
                 ticket_id = await session.scalar(
-                    select(TicketMessageRow.ticket_id).where(TicketMessageRow.group_message_id == message_id)
-                )
+                    select(GroupMessageRow.ticket_id).where(GroupMessageRow.message_id == message_id))
+                if ticket_id is None:
+                    ticket_id = await session.scalar(
+                        select(TicketMessageRow.ticket_id).where(TicketMessageRow.group_message_id == message_id).limit(1))
                 row = await session.get(TicketRow, ticket_id) if ticket_id is not None else None
             return _ticket(row) if row else None
 
@@ -936,21 +1047,28 @@ class TicketStore:
             ticket = await session.get(TicketRow, ticket_id)
             if ticket is None:
                 return None
-            answers = list(await session.scalars(
-                select(TicketMessageRow.text).where(TicketMessageRow.ticket_id == ticket_id,
-                                                    TicketMessageRow.direction == "librarian",
-                                                    TicketMessageRow.text != "")
+            replies = list(await session.execute(
+                select(TicketMessageRow.text, TicketMessageRow.author, TicketMessageRow.in_reply_to)
+                .where(TicketMessageRow.ticket_id == ticket_id, TicketMessageRow.direction == "librarian",
+                       TicketMessageRow.text != "")
                 .order_by(TicketMessageRow.id)
             ))
-            if not answers:
+            if not replies:
                 return None
+            card = set(await session.scalars(select(GroupMessageRow.message_id).where(
+                GroupMessageRow.ticket_id == ticket_id, GroupMessageRow.is_card.is_(True))))
+            if ticket.card_message_id is not None:
+                card.add(ticket.card_message_id)
+            # The answer to the question is the reply to its card; replies to later follow-ups answer those.
+            answer = next((r for r in replies if r.in_reply_to in card), replies[0])
+            author = answer.author or by
             existing = await session.scalar(select(DraftRow).where(DraftRow.ticket_id == ticket_id))
             if existing is None:
                 existing = DraftRow(ticket_id=ticket_id, lang=ticket.lang, question=ticket.question,
-                                    answer="\n\n".join(answers), created_by=by[:128])
+                                    answer=answer.text, created_by=author[:128])
                 session.add(existing)
             else:
-                existing.answer = "\n\n".join(answers)
+                existing.answer, existing.created_by = answer.text, author[:128]
             await session.flush()
             return Draft(existing.id, ticket_id, existing.lang, existing.question, existing.answer,
                          existing.created_by, existing.created_at)

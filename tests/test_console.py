@@ -7,7 +7,7 @@ import io
 import pytest
 
 from bot import locales
-from bot.console import Console, render_entry
+from bot.console import Console, render, render_entry
 from bot.helpdesk import HelpDesk, Library
 from bot.knowledge import KnowledgeBase
 from bot.tickets import TicketStore
@@ -66,9 +66,11 @@ async def test_clarify_with_a_number_out_of_range(library: Library, store: Ticke
     assert render_entry(option, "ru") in output
 
 
-async def test_a_number_without_a_choice_is_a_question(library: Library, store: TicketStore):
-    await chat(library, store, "как получить эцп", "1")
-    assert await store.count_questions() == 2
+async def test_a_number_without_a_choice_gets_a_hint(library: Library, store: TicketStore):
+    output = await chat(library, store, "как получить эцп", "1")
+    assert await store.count_questions() == 1
+    assert locales.text("ru", "digits_hint") in output
+    assert await store.open_tickets() == []
 
 
 async def test_new_question_drops_the_pending_choice(library: Library, store: TicketStore):
@@ -107,3 +109,96 @@ def test_locales_have_the_same_keys():
 def test_escalated_text_has_the_ticket_number():
     for lang in locales.UI_LANGUAGES:
         assert "#17" in locales.text(lang, "escalated", number=17)
+
+
+# --- the same conversation as in Telegram ---------------------------------------------------------------
+
+
+def test_every_reply_type_has_a_console_rendering(kb: KnowledgeBase) -> None:
+    """One exhaustive match renders every HelpDesk reply (a new type without a case fails here)."""
+    import datetime as dt
+    import typing
+
+    from bot import helpdesk as hd
+    from bot.matching import Decision
+    from bot.tickets import Ticket
+
+    entry = kb.entry("eds-obtain")
+    decision = Decision("answer", "ru", (), "eds-obtain")
+    ticket = Ticket(7, 1, "open", "unmatched", "ru", "q", None, None, [], dt.datetime(2026, 12, 1), None)
+    samples = {
+        hd.Answer: hd.Answer(entry, "ru", decision, "q", pending=7),
+        hd.Clarify: hd.Clarify((entry, kb.entry("eds-renew")), "ru", decision, "q"),
+        hd.Escalated: hd.Escalated(ticket, "ru"),
+        hd.FollowUp: hd.FollowUp(ticket, "ru"),
+        hd.SmallTalk: hd.SmallTalk("thanks", "ru"),
+        hd.Rated: hd.Rated(7, 5, "ru"),
+    }
+    assert set(typing.get_args(hd.Reply)) == set(samples)
+    for kind, reply in samples.items():
+        for lang in locales.UI_LANGUAGES:
+            text = render(reply, lang)
+            assert text.strip() and "{" not in text, (kind, lang, text)
+    assert locales.text("ru", "pending_ticket", number=7) in render(samples[hd.Answer])
+
+
+async def test_a_question_after_an_escalation_does_not_crash(library: Library, store: TicketStore):
+    """The second message after an escalation (a follow-up) used to crash the console."""
+    output = await chat(library, store, "Где в городе купить билет в кино?", "а ещё где купить попкорн", "как получить эцп",
+                        "спасибо")
+    messages = replies(output)
+    assert "Traceback" not in output
+    assert locales.text("ru", "follow_up", number=1) in messages
+    assert any(m.startswith(library.kb.entry("eds-obtain").title["ru"]) for m in messages)
+    assert locales.text("ru", "pending_ticket", number=1) in output  # answered, and ticket #1 still pending
+    assert locales.text("ru", "thanks_reply") in messages
+    assert len(await store.open_tickets()) == 1
+
+
+async def test_a_database_with_an_open_console_ticket(library: Library, store: TicketStore):
+    await chat(library, store, "Где в городе купить билет в кино?")
+    output = await chat(library, store, "и где купить попкорн", "спасибо")  # a new session, ticket still open
+    assert "Traceback" not in output
+    assert locales.text("ru", "follow_up", number=1) in replies(output)
+
+
+async def test_zero_after_a_choice_opens_a_declined_ticket_as_in_telegram(library: Library, store: TicketStore):
+    await chat(library, store, "справка", "0")
+    [ticket] = await store.open_tickets()
+    assert ticket.kind == "declined" and ticket.question == "справка"
+    assert [c["id"] for c in ticket.candidates] == [c.id for c in library.matcher.match("справка").candidates]
+
+
+async def test_console_commands(library: Library, store: TicketStore):
+    output = await chat(library, store, "/start", "/help", "/status", "Где в городе купить билет в кино?", "/status",
+                        "/cancel 1", "/status", "/lang kk", "/lang xx")
+    messages = replies(output)
+    assert locales.text("ru", "status_none") in messages
+    assert any(m.startswith(locales.text("ru", "status_list")) and "#1" in m for m in messages)
+    assert locales.text("ru", "cancel_done", number="1") in messages
+    assert messages.count(locales.text("ru", "status_none")) == 2
+    assert locales.text("kk", "lang_set") in messages and locales.text("kk", "lang_usage") in messages
+    assert (await store.citizen("console", "tester")).language == "kk"
+    assert (await store.ticket(1)).status == "withdrawn"
+
+
+async def test_librarian_answer_and_closing_are_shown_in_the_console(library: Library, store: TicketStore):
+    await chat(library, store, "Где в городе купить билет в кино?")
+    await store.add_message(1, "librarian", "Кинотеатр у вокзала", author="Мария")
+    await store.close_ticket(1, "Мария")
+    output = await chat(library, store, "5")
+    messages = replies(output)
+    assert locales.text("ru", "librarian_answer", number=1, text="Кинотеатр у вокзала") in messages
+    assert locales.text("ru", "ticket_closed", number=1) in messages
+    assert locales.text("ru", "rating_recorded", rating=5) in messages
+    assert (await store.ticket(1)).rating == 5
+    assert (await store.messages(1))[-1].delivered
+    assert locales.text("ru", "librarian_answer", number=1, text="Кинотеатр у вокзала") not in await chat(
+        library, store, "спасибо")  # shown once
+
+
+async def test_forget_in_the_console_asks_first(library: Library, store: TicketStore):
+    await chat(library, store, "Где в городе купить билет в кино?", "/forget", "нет")
+    assert await store.count_questions() == 1
+    await chat(library, store, "/forget", "да")
+    assert await store.count_questions() == 0

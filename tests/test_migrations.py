@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from bot.tickets import INITIAL_REVISION, Base, TicketStore, alembic_config
 
-HEAD = "0005"
+HEAD = "0006"
 
 
 async def differences(store: TicketStore) -> list:

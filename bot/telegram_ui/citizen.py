@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import locales, places
-from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Reply, SmallTalk, scores
+from bot.helpdesk import Reply, mentioned_ticket, scores
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
 from bot.telegram_ui.delivery import refresh
@@ -69,43 +69,46 @@ async def language(update: Update, context: BotContext) -> None:
 
 async def show_reply(message: Message, reply: Reply, ui_lang: str, context: BotContext) -> None:
     """Render one HelpDesk result as a reply to the citizen's message."""
-    lang = reply.lang if ui_lang != "en" else "en"
-    if isinstance(reply, Answer):
-        await reply_html(message, render.entry_text(reply.entry, reply.lang), render.answer_keyboard(reply.entry, lang))
-    elif isinstance(reply, Clarify):
-        text, markup = render.clarify(reply.options, lang if lang != "en" else "en")
-        await reply_html(message, text, markup)
-    elif isinstance(reply, Escalated):
-        await message.reply_text(escalated_text(reply, lang, context))
+    shown = render.reply(reply, ui_lang, context.settings.hours)
+    await reply_html(message, shown.html, shown.markup)
+    if shown.delivers:
         context.courier.soon()
-    elif isinstance(reply, FollowUp):
-        await message.reply_text(render.t(lang, "follow_up", number=reply.ticket.id))
-        context.courier.soon()
-    elif isinstance(reply, SmallTalk):
-        key = {"greeting": "greeting_reply", "thanks": "thanks_reply"}.get(reply.kind, "no_words")
-        await message.reply_text(render.t(lang, key))
 
 
-def escalated_text(reply: Escalated, lang: str, context: BotContext) -> str:
-    if not reply.new:  # the same request again, or one question too many: it joined an open ticket
-        return render.t(lang, "follow_up", number=reply.ticket.id)
-    hours = render.hours_text(context.settings.hours, lang)
-    if reply.opens_at is None:
-        return render.t(lang, "escalated", number=reply.ticket.id) + "\n" + render.t(lang, "librarian_hours", hours=hours)
-    return render.t(lang, "escalated_off_hours", number=reply.ticket.id, hours=hours,
-                    opens=reply.opens_at.strftime("%d.%m %H:%M"))
+def escalated_text(reply, lang: str, context: BotContext) -> str:
+    return render.escalated_text(reply, lang, context.settings.hours)
 
 
-async def question(update: Update, context: BotContext) -> None:
-    """Free text: answer, offer a choice, or pass it to a librarian."""
-    message = update.effective_message
+def _replying_to(message: Message, context: BotContext) -> int | None:
+    """The ticket named by the bot's message this one replies to."""
+    target = message.reply_to_message
+    if target is None or target.from_user is None or target.from_user.id != context.bot.id:
+        return None
+    return mentioned_ticket(target.text or target.caption)
+
+
+async def ask(message: Message, text: str, update: Update, context: BotContext) -> None:
+    """A question in words (a text, or a caption): answer, offer a choice, or pass it to a librarian."""
     citizen = await citizen_of(update, context)
-    if await context.helpdesk.privacy_warning(citizen, message.text or ""):
+    if await context.helpdesk.privacy_warning(citizen, text):
         await message.reply_text(render.t(citizen.language, "privacy_warning"))
     admission = context.admission
     open_tickets = admission.open_tickets if admission is not None and admission.citizen is not None else None
-    reply = await context.helpdesk.ask(citizen, message.text or "", open_tickets=open_tickets)
+    reply = await context.helpdesk.ask(citizen, text, open_tickets=open_tickets,
+                                       replying_to=_replying_to(message, context))
     await show_reply(message, reply, citizen.language, context)
+
+
+async def question(update: Update, context: BotContext) -> None:
+    """Free text: a town the bot asked for after /where, or a question."""
+    message = update.effective_message
+    citizen = await citizen_of(update, context)
+    if await context.helpdesk.awaited(citizen) == "town":
+        found = places.find_town(context.application.bot_data.get("access_points", []), message.text or "")
+        if found:
+            await send_places(message, [(p, None) for p in found], citizen.language, "where_found")
+            return
+    await ask(message, message.text or "", update, context)
 
 
 async def media(update: Update, context: BotContext) -> None:
@@ -122,7 +125,10 @@ async def media(update: Update, context: BotContext) -> None:
                              "poll", "animation", "location") if getattr(message, k, None)), "file")
     followup = await context.helpdesk.pass_media(citizen, kind, message.caption or "", message.chat_id, message.message_id)
     if followup is None:
-        await message.reply_text(render.t(citizen.language, "media_without_ticket"))
+        if (message.caption or "").strip():  # no ticket to add it to: the caption is the question
+            await ask(message, message.caption, update, context)
+        else:
+            await message.reply_text(render.t(citizen.language, "media_without_ticket"))
         return
     await message.reply_text(render.t(citizen.language, "follow_up", number=followup.ticket.id))
     context.courier.soon()
@@ -175,9 +181,14 @@ async def where(update: Update, context: BotContext) -> None:
     if not town:
         keyboard = ReplyKeyboardMarkup([[KeyboardButton(render.t(lang, "where_button_location"), request_location=True)]],
                                        resize_keyboard=True, one_time_keyboard=True)
+        await context.helpdesk.await_town(citizen)
         await update.effective_message.reply_text(render.t(lang, "where_prompt"), reply_markup=keyboard)
         return
     found = places.find_town(points, town)
+    if not found:
+        await update.effective_message.reply_text(render.t(lang, "where_town_missing", town=town[:60]),
+                                                  reply_markup=ReplyKeyboardRemove())
+        return
     await send_places(update.effective_message, [(p, None) for p in found], lang, "where_found")
 
 
@@ -186,7 +197,13 @@ async def location(update: Update, context: BotContext) -> None:
     citizen = await citizen_of(update, context)
     where_ = update.effective_message.location
     points = context.application.bot_data.get("access_points", [])
-    nearby = places.nearest(points, where_.latitude, where_.longitude, limit=3)
+    await context.helpdesk.awaited(citizen)  # the location answers /where
+    nearby = [n for n in places.nearest(points, where_.latitude, where_.longitude, limit=3)
+              if n.distance_km <= places.NEAR_KM]
+    if not nearby:
+        await update.effective_message.reply_text(render.t(citizen.language, "where_far", km=places.NEAR_KM),
+                                                  reply_markup=ReplyKeyboardRemove())
+        return
     await send_places(update.effective_message, [(n.point, n.distance_km) for n in nearby], citizen.language, "where_nearest")
 
 
@@ -206,7 +223,9 @@ async def send_places(message: Message, found: list, lang: str, header: str) -> 
             lines.append(render.t(lang, "where_phone", phone=point.phone))
         if point.hours:
             lines.append(render.t(lang, "where_hours", hours=point.hours.get(content) or point.hours.get("ru", "")))
-        if not point.confirmed:
+        if not point.phone:
+            lines.append(render.t(lang, "where_no_phone"))
+        elif not point.confirmed:
             lines.append(render.t(lang, "where_unconfirmed"))
         block = escape("\n".join(lines))
         if point.website:
@@ -355,7 +374,8 @@ async def button(update: Update, context: BotContext) -> None:
         if message:
             await quietly(message.edit_reply_markup(None))
         if rest == "yes":
-            await helpdesk.forget(citizen)
+            for ticket_id in await helpdesk.forget(citizen):
+                await refresh(context, ticket_id)  # the card says so at once, without Take or Close
             await context.bot.send_message(query.from_user.id, render.t(lang, "forget_done"))
         else:
             await context.bot.send_message(query.from_user.id, render.t(lang, "forget_kept"))

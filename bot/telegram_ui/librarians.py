@@ -48,7 +48,10 @@ async def reply(update: Update, context: BotContext) -> None:
         if from_bot:
             await message.reply_text(render.t(locales.GROUP, "reply_not_ticket"))
         return
-    ticket, _ = result
+    ticket = result.ticket
+    if result.refused is not None:  # nobody there to receive it: the librarian is told, nothing is sent
+        await message.reply_text(render.t(locales.GROUP, f"reply_refused_{result.refused}", number=ticket.id))
+        return
     if ticket.status == "open":
         await context.helpdesk.take(ticket.id, update.effective_user.id, librarian_name(update))
     context.courier.soon()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from html import escape, unescape
+from typing import assert_never
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import locales
+from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Rated, Reply, SmallTalk
 from bot.knowledge import Category, Entry, KnowledgeBase
-from bot.tickets import Ticket
+from bot.tickets import FORGOTTEN, Ticket
 
 MAX_TEXT = 4000  # Telegram's limit is 4096 characters
 
@@ -54,6 +57,55 @@ def entry_text(entry: Entry, lang: str) -> str:
         lines += [f'<a href="{escape(link.url, quote=True)}">{escape(link.title.get(lang, link.url))}</a>'
                   for link in entry.links]
     return clip("\n".join(lines))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One reply as Telegram shows it: HTML text and its keyboard."""
+
+    html: str
+    markup: InlineKeyboardMarkup | None = None
+    delivers: bool = False  # something new is stored for the librarians: a delivery pass should run
+
+
+SMALL_TALK_KEYS = {"greeting": "greeting_reply", "thanks": "thanks_reply", "digits": "digits_hint",
+                   "no-words": "no_words"}
+
+
+def pending_line(number: int | None, ui_lang: str) -> str:
+    return "" if number is None else "\n\n" + escape(t(ui_lang, "pending_ticket", number=number))
+
+
+def reply(result: Reply, ui_lang: str, hours) -> Shown:
+    """Every kind of HelpDesk reply as Telegram shows it (one place: a new kind fails type checks here)."""
+    lang = result.lang if ui_lang != "en" else "en"  # English readers get the interface in English
+    match result:
+        case Answer():
+            return Shown(entry_text(result.entry, result.lang) + pending_line(result.pending, lang),
+                         answer_keyboard(result.entry, lang))
+        case Clarify():
+            text, markup = clarify(result.options, lang)
+            return Shown(text + pending_line(result.pending, lang), markup)
+        case Escalated():
+            return Shown(escape(escalated_text(result, lang, hours)), delivers=True)
+        case FollowUp():
+            return Shown(escape(t(lang, "follow_up", number=result.ticket.id)), delivers=True)
+        case SmallTalk():
+            return Shown(escape(t(lang, SMALL_TALK_KEYS.get(result.kind, "no_words"))))
+        case Rated():
+            return Shown(escape(t(lang, "rating_recorded", rating=result.rating)))
+        case _:
+            assert_never(result)
+
+
+def escalated_text(result: Escalated, lang: str, hours) -> str:
+    if not result.new:  # the same request again, or one question too many: it joined an open ticket
+        return t(lang, "follow_up", number=result.ticket.id)
+    hours_text_ = hours_text(hours, lang)
+    if result.opens_at is None:
+        return t(lang, "escalated", number=result.ticket.id) + "\n" + t(lang, "librarian_hours", hours=hours_text_)
+    return t(lang, "escalated_off_hours", number=result.ticket.id, hours=hours_text_,
+             opens=result.opens_at.strftime("%d.%m %H:%M"))
 
 
 def answer_keyboard(entry: Entry, ui_lang: str) -> InlineKeyboardMarkup:
@@ -181,7 +233,7 @@ def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answe
     if ticket.status == "closed" and ticket.closed_at:
         lines.append(escape(t(locales.GROUP, "card_closed", librarian=ticket.closed_by or "—", when=local_time(ticket.closed_at, zone))))
     if ticket.status == "withdrawn":
-        lines.append(escape(t(locales.GROUP, "card_withdrawn")))
+        lines.append(escape(t(locales.GROUP, "card_forgotten" if ticket.question == FORGOTTEN else "card_withdrawn")))
     if ticket.citizen_blocked:
         lines.append(escape(t(locales.GROUP, "card_blocked")))
     return "\n".join(lines)

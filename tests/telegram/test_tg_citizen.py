@@ -354,14 +354,15 @@ async def test_where_a_town_lists_its_library(tg: TG) -> None:
     assert reply.params["parse_mode"] == "HTML"
     assert reply.text.startswith(ru("where_found"))
     assert "Центральная библиотека г. Темиртау" in reply.text
-    assert "уточните по телефону" in reply.text
+    assert ru("where_no_phone") in reply.text  # no phone known: where to check instead
+    assert ru("where_unconfirmed") not in reply.text
 
 
 async def test_where_in_kazakh(tg: TG) -> None:
     await tg.cmd(ASEL, "/where Теміртау")
     reply = tg.last(ASEL["id"])
     assert "Теміртау қаласының орталық кітапханасы" in reply.text
-    assert "телефон арқылы нақтылаңыз" in reply.text
+    assert kk("where_no_phone") in reply.text
 
 
 async def test_where_without_a_town_asks_for_the_location(tg: TG) -> None:
@@ -374,7 +375,29 @@ async def test_where_without_a_town_asks_for_the_location(tg: TG) -> None:
 
 async def test_where_an_unknown_town(tg: TG) -> None:
     await tg.cmd(AIGUL, "/where Атлантида")
-    assert tg.last(CITIZEN).text == ru("where_none")
+    assert tg.last(CITIZEN).text == ru("where_town_missing", town="Атлантида")
+
+
+async def test_a_town_typed_after_where_gets_the_where_answer(tg: TG) -> None:
+    await tg.cmd(AIGUL, "/where")
+    await tg.say(AIGUL, "Темиртау")
+    reply = tg.last(CITIZEN)
+    assert reply.text.startswith(ru("where_found")) and "Центральная библиотека г. Темиртау" in reply.text
+    assert await tg.store.open_tickets() == []
+    # Only the message right after the prompt is read as a town: the next one is a question again.
+    await tg.say(AIGUL, "Темиртау")
+    assert not tg.last(CITIZEN).text.startswith(ru("where_found"))
+
+
+async def test_a_question_after_where_is_still_answered(tg: TG) -> None:
+    await tg.cmd(AIGUL, "/where")
+    await tg.say(AIGUL, "как получить эцп")
+    assert "ЭЦП" in tg.last(CITIZEN).text and tg.last(CITIZEN).buttons[0].startswith("f:y:")
+
+
+async def test_a_location_far_from_every_library_points_to_con_and_1414(tg: TG) -> None:
+    await tg.feed(tg.location(AIGUL, 43.238, 76.889))  # Almaty: the known points are all in Karaganda region
+    assert tg.last(CITIZEN).text == ru("where_far", km=100)
 
 
 async def test_location_near_karaganda_lists_the_gogol_library_first(tg: TG) -> None:
@@ -387,8 +410,10 @@ async def test_location_near_karaganda_lists_the_gogol_library_first(tg: TG) -> 
     gogol = blocks[1]
     assert "им. Н.В. Гоголя" in gogol and "Ерубаева, 44" in gogol
     assert '<a href="https://karlib.kz">' in gogol
-    assert "уточните по телефону" not in gogol  # the only confirmed entry
-    assert "уточните по телефону" in blocks[2]
+    for block in blocks[1:]:  # "check by phone" only where there is a phone; otherwise where to check
+        has_phone = ru("where_phone", phone="") in block
+        assert (ru("where_no_phone") in block) == (not has_phone)
+        assert not (ru("where_unconfirmed") in block and not has_phone)
     assert "~" in gogol.splitlines()[1]  # the distance
 
 
@@ -434,3 +459,34 @@ async def test_withdraw_button_for_a_missing_ticket(tg: TG) -> None:
     await tg.cmd(AIGUL, "/help")
     query = await tg.press(AIGUL, "w:77", tg.last_message(CITIZEN))
     assert tg.answer_to(query)["text"] == ru("cancel_missing", number="77")
+
+
+def test_every_reply_type_has_a_telegram_rendering(tg: TG) -> None:
+    """One exhaustive match renders every HelpDesk reply for Telegram (a new type without a case fails here)."""
+    import datetime as dt
+    import typing
+
+    from bot import helpdesk as hd
+    from bot.matching import Decision
+    from bot.telegram_ui import render
+    from bot.tickets import Ticket
+
+    kb = tg.helpdesk.library.kb
+    entry = kb.entry("eds-obtain")
+    decision = Decision("answer", "ru", (), "eds-obtain")
+    ticket = Ticket(7, 1, "open", "unmatched", "ru", "q", None, None, [], dt.datetime(2026, 12, 1), None)
+    samples = {
+        hd.Answer: hd.Answer(entry, "ru", decision, "q", pending=7),
+        hd.Clarify: hd.Clarify((entry, kb.entry("eds-renew")), "ru", decision, "q", pending=7),
+        hd.Escalated: hd.Escalated(ticket, "ru"),
+        hd.FollowUp: hd.FollowUp(ticket, "ru"),
+        hd.SmallTalk: hd.SmallTalk("greeting", "kk"),
+        hd.Rated: hd.Rated(7, 4, "ru"),
+    }
+    assert set(typing.get_args(hd.Reply)) == set(samples)
+    for kind, reply in samples.items():
+        for lang in locales.UI_LANGUAGES:
+            shown = render.reply(reply, lang, tg.settings.hours)
+            assert shown.html.strip() and "{" not in shown.html, (kind, lang)
+    assert render.reply(samples[hd.Escalated], "ru", tg.settings.hours).delivers
+    assert "/cancel 7" in render.reply(samples[hd.Answer], "ru", tg.settings.hours).html

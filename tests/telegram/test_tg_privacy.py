@@ -20,6 +20,10 @@ def ru(key: str, **values: object) -> str:
     return locales.text("ru", key, **values)
 
 
+def group(key: str, **values: object) -> str:
+    return locales.text(locales.GROUP, key, **values)
+
+
 async def test_numbers_are_masked_in_the_ticket_card_and_log_and_the_citizen_is_told_once(tg: TG) -> None:
     await tg.say(AIGUL, f"мой иин {IIN}, карта {CARD}, почему не приходит пенсия на эту карту в банке")
     texts = tg.texts(CITIZEN)
@@ -30,7 +34,7 @@ async def test_numbers_are_masked_in_the_ticket_card_and_log_and_the_citizen_is_
     assert all(IIN not in q and "4111" not in q for (q,) in stored), stored
 
     tg.clear()
-    await tg.say(AIGUL, f"ещё раз мой иин {IIN}")  # a follow-up: masked, and no second warning
+    await tg.say(AIGUL, f"и ещё про погоду в темиртау, мой иин {IIN}")  # a follow-up: masked, no second warning
     assert ru("privacy_warning") not in tg.texts(CITIZEN)
     relayed = [c.text for c in tg.sent(GROUP_ID)]
     assert relayed and all(IIN not in text for text in relayed)
@@ -43,7 +47,7 @@ async def test_forget_asks_then_deletes_and_keeps_tickets_only_anonymised(tg: TG
     await tg.cmd(AIGUL, "/forget")
     confirm = tg.last_message(CITIZEN)
     assert tg.last(CITIZEN).buttons == ["g:yes", "g:no"]
-    assert tg.sql("SELECT count(*) FROM questions") == [(2,)]  # nothing deleted before the answer
+    assert tg.sql("SELECT count(*) FROM questions") == [(3,)]  # the follow-up is logged; nothing deleted yet
 
     await tg.press(AIGUL, "g:yes", confirm)
 
@@ -51,7 +55,22 @@ async def test_forget_asks_then_deletes_and_keeps_tickets_only_anonymised(tg: TG
     assert tg.sql("SELECT count(*) FROM questions") == [(0,)]
     assert tg.sql("SELECT count(*) FROM ticket_messages") == [(0,)]
     assert tg.sql("SELECT status, question FROM tickets") == [("withdrawn", "[удалено по просьбе жителя]")]
-    assert tg.sql("SELECT first_name FROM citizens") == [("",)]
+    # The old row is anonymised; the chat starts afresh, keeping only the interface language.
+    assert tg.sql("SELECT channel, first_name FROM citizens ORDER BY id") == [("forgotten", ""), ("telegram", "")]
+    [(card_id,)] = tg.sql("SELECT card_message_id FROM tickets")
+    redrawn = tg.card_edits(1, card_id)[-1]  # at once: the librarians see the question is gone
+    assert group("card_forgotten") in redrawn.text and redrawn.buttons == []
+    assert "погода" not in redrawn.text
+
+
+async def test_forget_keeps_the_interface_language(tg: TG) -> None:
+    await tg.cmd(AIGUL, "/lang")
+    await tg.press(AIGUL, "l:kk", tg.last_message(CITIZEN))
+    await tg.cmd(AIGUL, "/forget")
+    await tg.press(AIGUL, "g:yes", tg.last_message(CITIZEN))
+    await tg.say(AIGUL, "егов ашылмайды")  # no Kazakh letters, no decisive word: the interface language decides
+    assert (await tg.citizen(AIGUL)).language == "kk"
+    assert tg.last(CITIZEN).text.startswith(locales.text("kk", "escalated", number=1).split("#")[0][:20])
 
 
 async def test_forget_declined_deletes_nothing(tg: TG) -> None:
