@@ -247,7 +247,7 @@ async def test_media_goes_to_the_open_ticket(tg: TG) -> None:
     (copy,) = tg.sent(GROUP_ID, "copyMessage")
     assert int(copy.params["from_chat_id"]) == CITIZEN
     assert int(copy.params["message_id"]) == photo["message"]["message_id"]
-    assert copy.params["caption"].startswith(f"#{ticket.id} · Айгуль прислал(а) photo")
+    assert copy.params["caption"].startswith(f"#{ticket.id} · Айгуль прислал(а) фото")  # in the group's language
     assert "вот скриншот" in copy.params["caption"]
     assert copy.params["reply_parameters"]["message_id"] == card_id
     assert tg.texts(CITIZEN) == [ru("follow_up", number=ticket.id)]

@@ -11,7 +11,7 @@ import pytest
 from bot import locales
 from bot.telegram_ui.delivery import deliver_all
 from bot.tickets import utcnow
-from tg_harness import AIGUL, BOLAT, GROUP_ID, MARIA, TG, parse_db_time
+from tg_harness import AIGUL, BOLAT, DANA, GROUP_ID, MARIA, TG, parse_db_time
 from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
 
 
@@ -253,3 +253,94 @@ async def test_an_answer_that_keeps_failing_ends_in_the_error_handler(tg: TG) ->
     assert [c.status for c in sent] == [500] * 5 + [200]  # four tries of the answer; the apology, retried too
     assert sent[-1].text == ru("error_try_again")  # the citizen is not left without a word
     assert tg.errors and "Internal Server Error" in str(tg.errors[-1])
+
+
+# --- one bad item never blocks the others ----------------------------------------------------------------
+
+
+async def test_a_poisoned_item_in_the_middle_never_stops_the_pass(tg: TG) -> None:
+    """Three answers in one pass; the middle one belongs to a citizen whose chat id is not a number (a console
+    citizen's row mislabelled as Telegram, or a broken row): the first and the last are delivered, the middle
+    one is retried with backoff and given up after MAX_ATTEMPTS with a note in the group."""
+    from bot.telegram_ui.delivery import MAX_ATTEMPTS
+
+    cards = []
+    for user in (AIGUL, BOLAT, DANA):
+        ticket = await tg.escalate(user, QUESTION)
+        cards.append((await tg.ticket(ticket.id)).card_message_id)
+    tg.sql("UPDATE citizens SET external_id = 'not-a-chat' WHERE external_id = ?", str(BOLAT["id"]))
+    tg.clear()
+    for card_id in cards:
+        await tg.feed(tg.group_reply(MARIA, ANSWER, card_id))  # stored; the pass comes next
+    await deliver(tg)
+
+    assert tg.texts(AIGUL["id"]) == [ru("librarian_answer", number=1, text=ANSWER)]
+    assert tg.texts(DANA["id"]) == [ru("librarian_answer", number=3, text=ANSWER)]
+    delivered, failed, attempts, next_at = delivery_row(tg, 2)
+    assert (delivered, failed, attempts) == (0, 0, 1) and next_at > utcnow()
+    for _ in range(MAX_ATTEMPTS):
+        tg.sql("UPDATE ticket_messages SET next_attempt_at = ? WHERE id = 2", PAST)
+        await deliver(tg)
+    delivered, failed, attempts, _ = delivery_row(tg, 2)
+    assert (delivered, failed, attempts) == (0, 1, MAX_ATTEMPTS)
+    notes = [t for t in tg.texts(GROUP_ID) if t.startswith("⚠️")]
+    assert notes == [group("delivery_gave_up", message=2, number=2, attempts=MAX_ATTEMPTS, error="ValueError")]
+    assert tg.texts(AIGUL["id"]) == [ru("librarian_answer", number=1, text=ANSWER)]  # nothing sent twice
+
+
+async def test_an_unexpected_telegram_error_is_retried_and_the_rest_delivered(tg: TG) -> None:
+    cards = []
+    for user in (AIGUL, BOLAT):
+        ticket = await tg.escalate(user, QUESTION)
+        cards.append((await tg.ticket(ticket.id)).card_message_id)
+    tg.clear()
+    tg.request.fail_next("sendMessage", 418, "I'm a teapot", chat_id=CITIZEN)
+    for card_id in cards:
+        await tg.feed(tg.group_reply(MARIA, ANSWER, card_id))
+    await deliver(tg)
+    assert tg.texts(BOLAT["id"]) == [ru("librarian_answer", number=2, text=ANSWER)]
+    tg.sql("UPDATE ticket_messages SET next_attempt_at = ? WHERE id = 1", PAST)
+    await deliver(tg)
+    assert ru("librarian_answer", number=1, text=ANSWER) in tg.texts(CITIZEN)
+
+
+async def test_console_citizens_answers_never_go_to_telegram(tg: TG) -> None:
+    console = await tg.helpdesk.citizen("console", "librarian-pc", first_name="")
+    ticket = (await tg.helpdesk.escalate(console, "где купить билет в кино", "ru")).ticket
+    await deliver(tg)  # the card is posted: the group is Telegram for everyone
+    card_id = (await tg.ticket(ticket.id)).card_message_id
+    assert card_id is not None
+    tg.clear()
+    await tg.librarian_reply(MARIA, ANSWER, card_id)
+    await tg.cmd(MARIA, f"/close {ticket.id}", GROUP_ID)
+    await deliver(tg)
+    assert [c for c in tg.calls if c.chat_id not in (GROUP_ID, None)] == []  # nothing to any private chat
+    assert not tg.errors
+    inbox = await tg.helpdesk.inbox(console)  # the console shows them itself
+    assert [type(item).__name__ for item in inbox] == ["LibrarianAnswer", "TicketClosed"]
+
+
+async def test_withdrawn_ticket_card_is_redrawn_and_a_reply_refused(tg: TG) -> None:
+    card_id = await ticket_with_card(tg)
+    await tg.cmd(AIGUL, "/cancel 1")
+    redrawn = tg.card_edits(1, card_id)[-1]
+    assert group("card_withdrawn") in redrawn.text and redrawn.buttons == []
+    tg.clear()
+    await tg.librarian_reply(MARIA, ANSWER, card_id)
+    assert tg.texts(GROUP_ID) == [group("reply_refused_withdrawn", number=1)]
+    assert tg.texts(CITIZEN) == []
+    assert [m.direction for m in await tg.store.messages(1)] == []
+
+
+async def test_reply_after_forget_is_refused_and_other_answers_flow(tg: TG) -> None:
+    card_id = await ticket_with_card(tg)
+    other = await tg.escalate(BOLAT, QUESTION)
+    other_card = (await tg.ticket(other.id)).card_message_id
+    await tg.cmd(AIGUL, "/forget")
+    await tg.press(AIGUL, "g:yes", tg.last_message(CITIZEN))
+    tg.clear()
+    await tg.librarian_reply(MARIA, ANSWER, card_id)
+    await tg.librarian_reply(MARIA, ANSWER, other_card)
+    assert group("reply_refused_forgotten", number=1) in tg.texts(GROUP_ID)
+    assert tg.texts(BOLAT["id"]) == [ru("librarian_answer", number=2, text=ANSWER)]
+    assert tg.texts(CITIZEN) == [] and not tg.errors
