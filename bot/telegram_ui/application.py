@@ -7,7 +7,7 @@ import json
 import logging
 from pathlib import Path
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, ReplyParameters, Update
 from telegram.error import TelegramError
 from telegram.request import BaseRequest
 from telegram.ext import (Application, ApplicationBuilder, ApplicationHandlerStop,
@@ -26,6 +26,7 @@ from bot.telegram_ui.ordering import PerChatOrder
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 3.0  # seconds between passes of the delivery job
 CONCURRENT_UPDATES = 64  # chats handled at the same time (one chat's updates always one after another)
+FLOOD_REPLIES = 3  # held-back messages are answered "not processed" up to this many times FLOOD_LIMIT a minute
 
 CITIZEN_COMMANDS = [("start", "Начать"), ("menu", "Темы"), ("where", "Ближайшая библиотека"),
                     ("status", "Мои вопросы"), ("cancel", "Отменить вопрос"), ("lang", "Язык / Тіл / Language"),
@@ -55,10 +56,12 @@ def is_card_button(data: object) -> bool:
 
 async def admit(update: Update, context: BotContext) -> None:
     """Before every handler: an update seen before (a webhook retry, a second instance) is not handled again;
-    a citizen sending more than FLOOD_LIMIT messages a minute (counted over all instances) is asked once to
-    slow down, and the extra messages are not processed."""
+    a citizen sending more than FLOOD_LIMIT messages a minute (counted over all instances) is told, for each
+    extra message, that it was not processed and should be sent again after a minute. Button presses do not
+    count: the buttons themselves bound them (a walkthrough tapped through quickly shows every step)."""
     chat = update.effective_chat
     citizen_chat = chat.id if chat is not None and chat.type == "private" else None
+    counted = update.callback_query is None
     store = context.helpdesk.store
     # An update another process recorded and never finished comes back through recover_unfinished and is
     # taken over here: in polling mode from any other process (only one receives updates at a time, so the
@@ -66,27 +69,30 @@ async def admit(update: Update, context: BotContext) -> None:
     take_over_after = 0 if context.settings.webhook is None else context.settings.instance_timeout
     payload = update.to_json()  # kept until the handling finishes
     if citizen_chat is None:
-        seen = await store.admit(update.update_id, None, take_over_after=take_over_after, payload=payload)
+        seen = await store.admit(update.update_id, None, take_over_after=take_over_after, payload=payload,
+                                 counted=counted)
     else:  # the citizen and their open tickets come in the same round trip: every handler needs them
         user = update.effective_user
         admission = await store.intake(update.update_id, citizen_chat, "telegram", str(citizen_chat),
                                        language=citizen.ui_language(user), first_name=(user.first_name if user else "") or "",
-                                       take_over_after=take_over_after, payload=payload)
+                                       take_over_after=take_over_after, payload=payload, counted=counted)
         seen = admission.seen if admission else None
         context.admission = admission
     if seen is None:
         raise ApplicationHandlerStop
     limit = context.settings.flood_limit
-    if citizen_chat is None or not limit or seen <= limit:
+    if citizen_chat is None or not counted or not limit or seen <= limit:
         return
-    if seen == limit + 1:
+    # Held back: the citizen is told so, quoting the message, so nothing is dropped in silence. Past three
+    # times the limit (a script, not a person) the bot stops answering until the minute is over.
+    if seen <= FLOOD_REPLIES * limit:
+        lang = (admission.citizen.language if admission is not None and admission.citizen is not None
+                else citizen.ui_language(update.effective_user))
+        key = "slow_down" if seen == limit + 1 else "slow_down_again"
+        message = update.effective_message
         try:
-            await chat.send_message(render.t(citizen.ui_language(update.effective_user), "slow_down"))
-        except TelegramError:
-            pass
-    if update.callback_query:
-        try:
-            await update.callback_query.answer()
+            await chat.send_message(render.t(lang, key, limit=limit), reply_parameters=ReplyParameters(
+                message.message_id, allow_sending_without_reply=True) if message else None)
         except TelegramError:
             pass
     raise ApplicationHandlerStop

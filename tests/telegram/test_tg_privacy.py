@@ -99,8 +99,41 @@ async def test_flood_is_slowed_down_once_and_nothing_is_processed_twice(tg: TG) 
     for _ in range(12):
         await tg.say(AIGUL, "как получить эцп")
     texts = tg.texts(CITIZEN)
-    assert texts.count(ru("slow_down")) == 1
+    assert texts.count(ru("slow_down", limit=10)) == 1
+    assert texts.count(ru("slow_down_again")) == 1
     assert tg.sql("SELECT count(*) FROM questions") == [(10,)]
+
+
+async def test_fifteen_questions_in_a_minute_are_each_answered_or_declined(tg: TG) -> None:
+    """Every message gets a reply quoting it: an answer, or "not processed, send it again"."""
+    questions = [f"как получить эцп {n}" for n in range(15)]
+    sent = [await tg.say(AIGUL, q) for q in questions]
+    replies = {}
+    for call in tg.sent(CITIZEN):
+        quoted = (call.params.get("reply_parameters") or {}).get("message_id")
+        replies.setdefault(int(quoted), []).append(call.text)
+    for n, update in enumerate(sent):
+        got = replies.get(update["message_id"], [])
+        if n < 10:
+            assert got and "ЭЦП" in got[0], (n, got)
+        else:
+            assert got == [ru("slow_down", limit=10) if n == 10 else ru("slow_down_again")], (n, got)
+    assert "минуту" in ru("slow_down", limit=10) and "ещё раз" in ru("slow_down", limit=10)
+
+
+async def test_button_presses_do_not_count_towards_the_flood_limit(tg: TG) -> None:
+    """A 12-step walkthrough tapped through quickly shows every step, and the next question is answered."""
+    entry = next(e for e in tg.helpdesk.library.kb.entries if e.steps and len(e.steps["ru"]) >= 3)
+    await tg.say(AIGUL, entry.questions["ru"][0])
+    message = tg.last_message(CITIZEN)
+    for n in range(12):
+        step = min(n % len(entry.steps["ru"]) + 1, len(entry.steps["ru"]))
+        await tg.press(AIGUL, f"s:{entry.id}:{step}", message)
+    steps = [c for c in tg.calls if c.chat_id == CITIZEN and c.method in ("sendMessage", "editMessageText")]
+    assert len([c for c in steps if "Шаг" in c.text or "Step" in c.text]) >= 11
+    await tg.say(AIGUL, "как получить эцп")
+    assert ru("slow_down", limit=10) not in tg.texts(CITIZEN)
+    assert tg.last(CITIZEN).buttons[0].startswith("f:y:")
 
 
 async def test_flood_control_counts_over_two_instances(make_tg) -> None:
@@ -110,7 +143,7 @@ async def test_flood_control_counts_over_two_instances(make_tg) -> None:
     for n in range(12):
         await (first if n % 2 else second).say(AIGUL, "как получить эцп")
     texts = first.texts(CITIZEN) + second.texts(CITIZEN)
-    assert texts.count(ru("slow_down")) == 1
+    assert texts.count(ru("slow_down", limit=10)) == 1
     assert first.sql("SELECT count(*) FROM questions") == [(10,)]
 
 
