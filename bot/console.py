@@ -34,7 +34,7 @@ def render_entry(entry: Entry, lang: str) -> str:
     lines = [entry.title[lang], "", entry.answer[lang]]
     if entry.links:
         lines += ["", locales.text(lang, "links_header")]
-        lines += [f"- {link.title.get(lang, link.url)}: {link.url}" for link in entry.links]
+        lines += [f"- {link.title.get(lang, link.url_for(lang))}: {link.url_for(lang)}" for link in entry.links]
     return "\n".join(lines)
 
 

@@ -30,6 +30,35 @@ DEFAULT_OFFICIAL_DOMAINS = (
 )
 
 
+URL_IN_TEXT = re.compile(r"https?://[^\s;,()<>\"']+")
+_HOME_SEGMENTS = ({"ru", "kk", "kz", "en"}, {"cms"})
+
+
+def is_home_page(url: str) -> bool:
+    """True for a site's front page: an empty path or "/", or only a language part such as /ru or /cms/kk."""
+    parts = [p for p in urlsplit(url).path.split("/") if p]
+    if not parts:
+        return True
+    languages, prefixes = _HOME_SEGMENTS
+    return parts[-1].lower() in languages and all(p.lower() in prefixes for p in parts[:-1])
+
+
+def russian_only_page(url: str) -> bool:
+    """True for the Russian version of a page that also exists in Kazakh: egov.kz/cms/ru/...,
+    gov.kz ...?lang=ru, adilet.zan.kz/rus/..."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    segments = [p.lower() for p in parts.path.split("/") if p]
+    query = parts.query.lower().replace("%20", "")
+    if host == "egov.kz" or host.endswith(".egov.kz"):
+        return segments[:2] == ["cms", "ru"]
+    if host == "gov.kz" or host == "www.gov.kz":
+        return re.search(r"(?:^|&)lang=ru(?:&|$)", query) is not None
+    if host == "adilet.zan.kz" or host.endswith(".adilet.zan.kz"):
+        return segments[:1] == ["rus"]
+    return False
+
+
 def bundled_knowledge_dir() -> Path:
     """The knowledge/ directory shipped beside the bot package."""
     return Path(__file__).resolve().parent.parent / "knowledge"
@@ -60,8 +89,16 @@ class KnowledgeError(Exception):
 
 @dataclass(frozen=True)
 class Link:
+    """An official page. `url` is the Russian (default) address; `urls` holds one per language where
+    the YAML gives `url: {ru: ..., kk: ...}`."""
+
     title: dict[str, str]
     url: str
+    urls: dict[str, str] = field(default_factory=dict)
+
+    def url_for(self, lang: str) -> str:
+        """The address for readers of `lang`, falling back to the Russian one."""
+        return self.urls.get(lang) or self.url
 
 
 @dataclass(frozen=True)
@@ -422,6 +459,9 @@ class YamlChecker:
         if not isinstance(source, str) or not source.strip():
             self.error(path, line_of(item), f"{owner} has no source (where the facts were checked)")
             source = ""
+        elif not any(not is_home_page(url) for url in URL_IN_TEXT.findall(source)):
+            self.warn(path, line_of(item, "source"), f"{owner}: the source names no specific page (only site names or home pages); "
+                                                     f"give the full address of each page the facts come from, like https://egov.kz/cms/ru/services/...")
         reviewed = item.get("reviewed")
         if isinstance(reviewed, str):
             try:
@@ -454,24 +494,58 @@ class YamlChecker:
             return ()
         result = []
         for link in value:
-            if not isinstance(link, dict) or not isinstance(link.get("url"), str):
+            if not isinstance(link, dict) or not isinstance(link.get("url"), (str, dict)):
                 self.error(path, line_of(link) or line_of(item, "links"), f"{owner}: each link needs url: and title:")
                 continue
-            url = link["url"].strip()
-            line = line_of(link, "url")
+            urls = self.link_urls(link, path, owner, domains)
+            if "ru" not in urls:
+                continue
+            url = urls["ru"]
+            title = link.get("title")
+            if isinstance(title, str):
+                titles = {lang: title for lang in LANGUAGES}
+            else:
+                titles = self.texts(link, "title", path, f"{owner}, link {url}", what="title")
+            kk_url = urls.get("kk", url)
+            if russian_only_page(kk_url):
+                where = line_of(link["url"], "kk") if "kk" in urls and isinstance(link["url"], dict) else line_of(link, "url")
+                self.warn(path, where, f"{owner}: link {kk_url} gives Kazakh readers a Russian-language page; "
+                                       f"add its Kazakh address (url: {{ru: ..., kk: ...}})")
+            result.append(Link(titles, url, urls if isinstance(link["url"], dict) else {}))
+        if result and all(is_home_page(u) for link in result for u in {link.url, *link.urls.values()}):
+            shown = ", ".join(dict.fromkeys(link.url for link in result))
+            self.warn(path, line_of(item, "links"), f"{owner}: every link is only a site's home page ({shown}); "
+                                                    f"link the page of the service itself")
+        return tuple(result)
+
+    def link_urls(self, link: Any, path: str, owner: str, domains: tuple[str, ...]) -> dict[str, str]:
+        """A link's url: one string (for every language) or {ru: ..., kk: ...}; each checked with its line."""
+        value = link["url"]
+        if isinstance(value, str):
+            given = {"ru": (value, line_of(link, "url"))}
+        else:
+            given = {}
+            for lang, url in value.items():
+                line = line_of(value, lang)
+                if lang not in LANGUAGES:
+                    self.error(path, line, f"{owner}: unknown language '{lang}' in a link's url (use ru and kk)")
+                elif not isinstance(url, str) or not url.strip():
+                    self.error(path, line, f"{owner}: the {LANGUAGE_NAMES[lang]} url of a link must be an address")
+                else:
+                    given[lang] = (url, line)
+            if "ru" not in value:
+                self.error(path, line_of(link, "url"), f"{owner}: a link's url needs a Russian address (url: {{ru: ..., kk: ...}}); the Kazakh one is optional")
+        result = {}
+        for lang, (url, line) in given.items():
+            url = url.strip()
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()
             if parts.scheme != "https":
                 self.error(path, line, f"{owner}: link {url} must start with https://")
             elif not any(host == d or host.endswith("." + d) for d in domains):
                 self.error(path, line, f"{owner}: link {url} is not on an official site ({', '.join(domains)}; see settings.yaml)")
-            title = link.get("title")
-            if isinstance(title, str):
-                titles = {lang: title for lang in LANGUAGES}
-            else:
-                titles = self.texts(link, "title", path, f"{owner}, link {url}", what="title")
-            result.append(Link(titles, url))
-        return tuple(result)
+            result[lang] = url
+        return result
 
 
 def _check_relations(entries: list[Entry], groups: list[SynonymGroup], loader: YamlChecker) -> None:

@@ -23,6 +23,17 @@ con-service-centers legislation id-card library-access-points computer-courses
 
 SERVICES = "services/x.yaml"
 
+# The tiny base with specific pages everywhere: its sources name pages with a path and its links have a
+# Kazakh address, so it loads without the home-page and Russian-only warnings the default tiny base has.
+SPECIFIC_SERVICES = (
+    TINY_SERVICES
+    .replace("url: https://pki.gov.kz\n", "url: https://pki.gov.kz/docs/guides_eng/ul/\n")
+    .replace("url: https://egov.kz/cms/ru\n",
+             "url: {ru: https://egov.kz/cms/ru/services/e_004, kk: https://egov.kz/cms/kk/services/e_004}\n")
+    .replace('source: "pki.gov.kz (test)"', 'source: "https://pki.gov.kz/docs/guides_eng/ul/ (test)"')
+    .replace('source: "egov.kz (test)"', 'source: "https://egov.kz/cms/en/articles/infographics (test)"')
+)
+
 
 # --- the bundled knowledge base ---------------------------------------------------------------
 
@@ -139,11 +150,20 @@ def assert_reported(problems: list[Problem], words: str, shown: str, line: int, 
     return problem
 
 
-def test_tiny_kb_is_valid(tiny_kb: TinyKB):
-    kb = load_knowledge(tiny_kb.directory)
+def test_tiny_kb_is_valid(make_kb, tmp_path: Path):
+    kb = load_knowledge(make_kb(tmp_path, services={"x.yaml": SPECIFIC_SERVICES}).directory)
     assert tuple(e.id for e in kb.entries) == TINY_IDS
     assert kb.warnings == ()
     assert kb.official_domains == ("egov.kz", "pki.gov.kz")
+
+
+def test_default_tiny_kb_only_warns_about_home_pages_and_russian_links(tiny_kb: TinyKB):
+    # The shared tiny base links home pages and names sites, not pages: it loads, with warnings only.
+    kb = load_knowledge(tiny_kb.directory)
+    assert tuple(e.id for e in kb.entries) == TINY_IDS
+    kinds = {("every link is only" in w.message) + 2 * ("source names no specific page" in w.message)
+             + 4 * ("Russian-language page" in w.message) for w in kb.warnings}
+    assert kinds == {1, 2, 4}
 
 
 def test_missing_kazakh_answer(tiny_kb: TinyKB):
@@ -273,7 +293,8 @@ def test_review_older_than_a_year_is_a_warning(make_kb, tmp_path: Path):
 
 
 def test_review_within_a_year_gives_no_warning(make_kb, tmp_path: Path):
-    tiny = make_kb(tmp_path, reviewed=dt.date.today() - dt.timedelta(days=knowledge.REVIEW_MAX_AGE_DAYS))
+    tiny = make_kb(tmp_path, services={"x.yaml": SPECIFIC_SERVICES},
+                   reviewed=dt.date.today() - dt.timedelta(days=knowledge.REVIEW_MAX_AGE_DAYS))
     assert load_knowledge(tiny.directory).warnings == ()
 
 
@@ -365,7 +386,8 @@ def test_missing_directory(tmp_path: Path):
     assert str(missing) in str(raised.value)
 
 
-def test_answer_over_soft_limit_is_a_warning(tiny_kb: TinyKB):
+def test_answer_over_soft_limit_is_a_warning(make_kb, tmp_path: Path):
+    tiny_kb = make_kb(tmp_path, services={"x.yaml": SPECIFIC_SERVICES})
     tiny_kb.replace(SERVICES, "    ru: Получите ЭЦП онлайн на pki.gov.kz с биометрией.", "    ru: " + "а" * 1001)
     kb = load_knowledge(tiny_kb.directory)
     [warning] = kb.warnings
@@ -374,7 +396,8 @@ def test_answer_over_soft_limit_is_a_warning(tiny_kb: TinyKB):
     assert "1001 characters" in warning.message
 
 
-def test_answer_at_soft_limit_is_fine(tiny_kb: TinyKB):
+def test_answer_at_soft_limit_is_fine(make_kb, tmp_path: Path):
+    tiny_kb = make_kb(tmp_path, services={"x.yaml": SPECIFIC_SERVICES})
     tiny_kb.replace(SERVICES, "    ru: Получите ЭЦП онлайн на pki.gov.kz с биометрией.", "    ru: " + "а" * 1000)
     assert load_knowledge(tiny_kb.directory).warnings == ()
 
@@ -413,7 +436,7 @@ def test_impossible_reviewed_date_is_a_problem_not_a_crash(tiny_kb: TinyKB, date
     start = text.index("reviewed: ") + len("reviewed: ")
     tiny_kb.write(SERVICES, text[:start] + date + text[start + 10:])
     problems = load_problems(tiny_kb)  # a KnowledgeError, not a ValueError from the YAML date parser
-    problem = problems[0]
+    problem = next(p for p in problems if p.severity == "error")
     assert problem.path == tiny_kb.shown(SERVICES)
     assert problem.line == tiny_kb.line(SERVICES, f"reviewed: {date}")
 
@@ -423,3 +446,158 @@ def test_file_with_a_null_byte_is_reported_on_one_line(make_kb, tmp_path: Path):
     problem = the_problem(load_problems(tiny), "not valid YAML")
     assert problem.path == "knowledge/services/y.yaml"
     assert "\n" not in str(problem)  # the CLI promises one clear line
+
+
+# --- sources and links: specific pages, and the page in the reader's language ----------------------
+
+
+@pytest.fixture
+def specific_kb(make_kb, tmp_path: Path) -> TinyKB:
+    return make_kb(tmp_path, services={"x.yaml": SPECIFIC_SERVICES})
+
+
+def warnings_saying(kb: KnowledgeBase, words: str) -> list[Problem]:
+    return [w for w in kb.warnings if words in w.message]
+
+
+@pytest.mark.parametrize("url, home", [
+    ("https://egov.kz", True), ("https://egov.kz/", True), ("https://egov.kz/cms/ru", True),
+    ("https://egov.kz/cms/kk/", True), ("https://www.gov.kz/?lang=ru", True), ("https://enpf.kz/kz", True),
+    ("https://egov.kz/cms/ru/services/e_004", False), ("https://www.gov.kz/services/3009?lang=ru", False),
+    ("https://pki.gov.kz/docs/", False),
+])
+def test_is_home_page(url: str, home: bool):
+    assert knowledge.is_home_page(url) is home
+
+
+@pytest.mark.parametrize("url, russian", [
+    ("https://egov.kz/cms/ru/services/e_004", True), ("https://egov.kz/cms/kk/services/e_004", False),
+    ("https://www.gov.kz/services/3009?lang=ru", True), ("https://www.gov.kz/services/3009?lang=kk", False),
+    ("https://adilet.zan.kz/rus/docs/K1100000518", True), ("https://adilet.zan.kz/kaz/docs/K1100000518", False),
+    ("https://pki.gov.kz/docs/guides_eng/ul/", False),
+])
+def test_russian_only_page(url: str, russian: bool):
+    assert knowledge.russian_only_page(url) is russian
+
+
+def test_link_url_per_language(specific_kb: TinyKB):
+    kb = load_knowledge(specific_kb.directory)
+    link = kb.entry("tiny-criminal").links[0]
+    assert link.url == "https://egov.kz/cms/ru/services/e_004"
+    assert link.url_for("ru") == "https://egov.kz/cms/ru/services/e_004"
+    assert link.url_for("kk") == "https://egov.kz/cms/kk/services/e_004"
+    assert link.url_for("en") == link.url  # any other language reads the Russian page
+
+
+def test_link_url_as_one_string_serves_every_language(specific_kb: TinyKB):
+    link = load_knowledge(specific_kb.directory).entry("tiny-eds").links[0]
+    assert link.urls == {}
+    assert link.url_for("kk") == link.url_for("ru") == link.url == "https://pki.gov.kz/docs/guides_eng/ul/"
+
+
+def test_link_mapping_with_only_russian_falls_back_for_kazakh(specific_kb: TinyKB):
+    specific_kb.replace(SERVICES, "url: https://pki.gov.kz/docs/guides_eng/ul/", "url: {ru: https://pki.gov.kz/docs/guides_eng/ul/}")
+    link = load_knowledge(specific_kb.directory).entry("tiny-eds").links[0]
+    assert link.url_for("kk") == "https://pki.gov.kz/docs/guides_eng/ul/"
+
+
+def test_link_mapping_without_russian_is_an_error(specific_kb: TinyKB):
+    specific_kb.replace(SERVICES, "url: {ru: https://egov.kz/cms/ru/services/e_004, kk:", "url: {kk:")
+    line = specific_kb.line(SERVICES, "url: {kk:")
+    problem = assert_reported(load_problems(specific_kb), "needs a Russian address", specific_kb.shown(SERVICES), line)
+    assert "tiny-criminal" in problem.message
+
+
+def test_link_mapping_with_an_unknown_language(specific_kb: TinyKB):
+    specific_kb.replace(SERVICES, "kk: https://egov.kz/cms/kk/services/e_004}", "en: https://egov.kz/cms/en/services/e_004}")
+    line = specific_kb.line(SERVICES, "en: https://egov.kz/cms/en/services/e_004")
+    assert_reported(load_problems(specific_kb), "unknown language 'en'", specific_kb.shown(SERVICES), line)
+
+
+def test_kazakh_url_is_checked_like_the_russian_one(specific_kb: TinyKB):
+    text = specific_kb.read(SERVICES).replace(
+        "url: {ru: https://egov.kz/cms/ru/services/e_004, kk: https://egov.kz/cms/kk/services/e_004}",
+        "url:\n        ru: https://egov.kz/cms/ru/services/e_004\n        kk: http://egov.kz/cms/kk/services/e_004", 1)
+    specific_kb.write(SERVICES, text)
+    line = specific_kb.line(SERVICES, "kk: http://egov.kz/cms/kk/services/e_004")
+    problem = assert_reported(load_problems(specific_kb), "must start with https://", specific_kb.shown(SERVICES), line)
+    assert "http://egov.kz/cms/kk/services/e_004" in problem.message
+
+
+def test_kazakh_readers_given_a_russian_page_is_a_warning(specific_kb: TinyKB):
+    specific_kb.replace(SERVICES, "url: {ru: https://egov.kz/cms/ru/services/e_004, kk: https://egov.kz/cms/kk/services/e_004}",
+                        "url: https://egov.kz/cms/ru/services/e_004")
+    kb = load_knowledge(specific_kb.directory)
+    [warning] = warnings_saying(kb, "Russian-language page")
+    assert warning.severity == "warning"
+    assert warning.line == specific_kb.line(SERVICES, "url: https://egov.kz/cms/ru/services/e_004")
+    assert "tiny-criminal" in warning.message and "https://egov.kz/cms/ru/services/e_004" in warning.message
+    assert str(warning).startswith(f"knowledge/services/x.yaml:{warning.line}: warning: ")
+
+
+@pytest.mark.parametrize("url", ["https://www.gov.kz/services/3009?lang=ru", "https://adilet.zan.kz/rus/docs/K1100000518"])
+def test_russian_gov_kz_and_adilet_pages_warn_too(make_kb, tmp_path: Path, url: str):
+    settings = "official_domains:\n  - egov.kz\n  - pki.gov.kz\n  - gov.kz\n  - adilet.zan.kz\n"
+    tiny = make_kb(tmp_path, settings=settings, services={"x.yaml": SPECIFIC_SERVICES})
+    tiny.replace(SERVICES, "url: https://pki.gov.kz/docs/guides_eng/ul/", f"url: {url}")
+    [warning] = warnings_saying(load_knowledge(tiny.directory), "Russian-language page")
+    assert warning.line == tiny.line(SERVICES, f"url: {url}") and "tiny-eds" in warning.message
+
+
+def test_a_russian_page_given_as_the_kazakh_url_warns_at_its_line(specific_kb: TinyKB):
+    text = specific_kb.read(SERVICES).replace(
+        "url: {ru: https://egov.kz/cms/ru/services/e_004, kk: https://egov.kz/cms/kk/services/e_004}",
+        "url:\n        ru: https://egov.kz/cms/ru/services/e_004\n        kk: https://egov.kz/cms/ru/services/e_004", 1)
+    specific_kb.write(SERVICES, text)
+    [warning] = warnings_saying(load_knowledge(specific_kb.directory), "Russian-language page")
+    assert warning.line == specific_kb.line(SERVICES, "kk: https://egov.kz/cms/ru/services/e_004")
+
+
+def test_links_that_are_all_home_pages_are_a_warning(specific_kb: TinyKB):
+    specific_kb.replace(SERVICES, "url: https://pki.gov.kz/docs/guides_eng/ul/", "url: https://pki.gov.kz/")
+    kb = load_knowledge(specific_kb.directory)
+    [warning] = warnings_saying(kb, "every link is only")
+    assert warning.line == specific_kb.line(SERVICES, "  links:")  # tiny-eds's links: line
+    assert warning.message.startswith("entry tiny-eds: every link is only a site's home page (https://pki.gov.kz/)")
+    assert str(warning) == f"knowledge/services/x.yaml:{warning.line}: warning: {warning.message}"
+
+
+def test_one_specific_link_among_home_pages_is_enough(specific_kb: TinyKB):
+    specific_kb.replace(SERVICES, "      url: https://pki.gov.kz/docs/guides_eng/ul/\n",
+                        "      url: https://pki.gov.kz/docs/guides_eng/ul/\n    - title: pki.gov.kz\n      url: https://pki.gov.kz\n")
+    assert warnings_saying(load_knowledge(specific_kb.directory), "every link is only") == []
+
+
+@pytest.mark.parametrize("source", [
+    "pki.gov.kz (test)", "https://pki.gov.kz (test)", "https://pki.gov.kz/; egov.kz/cms/en/articles/infographics",
+])
+def test_source_without_a_specific_page_is_a_warning(specific_kb: TinyKB, source: str):
+    specific_kb.replace(SERVICES, 'source: "https://pki.gov.kz/docs/guides_eng/ul/ (test)"', f'source: "{source}"')
+    [warning] = warnings_saying(load_knowledge(specific_kb.directory), "source names no specific page")
+    assert warning.line == specific_kb.line(SERVICES, f'source: "{source}"')
+    assert warning.message.startswith("entry tiny-eds: ")
+
+
+def test_source_with_one_full_page_address_is_fine(specific_kb: TinyKB):
+    specific_kb.replace(SERVICES, 'source: "https://pki.gov.kz/docs/guides_eng/ul/ (test)"',
+                        'source: "pki.gov.kz; https://www.gov.kz/article/32179?lang=%20en (2026)"')
+    assert load_knowledge(specific_kb.directory).warnings == ()
+
+
+def test_telegram_answer_links_the_page_in_the_readers_language(specific_kb: TinyKB):
+    from bot.telegram_ui.render import entry_text
+
+    entry = load_knowledge(specific_kb.directory).entry("tiny-criminal")
+    assert 'href="https://egov.kz/cms/kk/services/e_004"' in entry_text(entry, "kk")
+    assert 'href="https://egov.kz/cms/ru/services/e_004"' in entry_text(entry, "ru")
+    assert 'href="https://egov.kz/cms/ru/services/e_004"' in entry_text(entry, "en")  # English readers get Russian
+    assert "cms/ru" not in entry_text(entry, "kk")
+
+
+def test_console_answer_links_the_page_in_the_readers_language(specific_kb: TinyKB):
+    from bot.console import render_entry
+
+    kb = load_knowledge(specific_kb.directory)
+    assert "https://egov.kz/cms/kk/services/e_004" in render_entry(kb.entry("tiny-criminal"), "kk")
+    assert "https://egov.kz/cms/ru/services/e_004" in render_entry(kb.entry("tiny-criminal"), "ru")
+    assert "https://pki.gov.kz/docs/guides_eng/ul/" in render_entry(kb.entry("tiny-eds"), "kk")  # one url for both

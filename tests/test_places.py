@@ -55,13 +55,15 @@ class TestBundledFile:
             assert KZ_SOUTH <= point.latitude <= KZ_NORTH, point.id
             assert KZ_WEST <= point.longitude <= KZ_EAST, point.id
 
-    def test_the_gogol_library_is_the_confirmed_one(self, points: list[AccessPoint]):
+    def test_no_point_is_confirmed_until_checked_with_the_library(self, points: list[AccessPoint]):
+        # The header rule of access_points.yaml: confirmed only after a call that checked the address, phone,
+        # hours and help with egov.kz. Nobody has done that yet, the Gogol library included (reference, section 17).
         gogol = by_id(points, "karaganda-gogol-library")
-        assert gogol.confirmed is True
+        assert gogol.confirmed is False
         assert "Гоголя" in gogol.name["ru"] and "Гоголь" in gogol.name["kk"]
-        assert gogol.address is not None and "Ерубаева, 44" in gogol.address["ru"]
+        assert gogol.note is not None and "Ерубаева, 44" in gogol.note["ru"] and "karlib.kz" in gogol.note["ru"]
         assert gogol.website == "https://karlib.kz"
-        assert [p.id for p in points if p.confirmed] == ["karaganda-gogol-library"]
+        assert [p.id for p in points if p.confirmed] == []
 
     def test_unconfirmed_points_carry_no_unchecked_contacts(self, points: list[AccessPoint]):
         # Nobody has checked a phone number, an address or hours for these yet: they must stay empty.

@@ -54,7 +54,7 @@ def entry_text(entry: Entry, lang: str) -> str:
     lines = [f"<b>{escape(entry.title[lang])}</b>", "", escape(entry.answer[lang])]
     if entry.links:
         lines.append("")
-        lines += [f'<a href="{escape(link.url, quote=True)}">{escape(link.title.get(lang, link.url))}</a>'
+        lines += [f'<a href="{escape(link.url_for(lang), quote=True)}">{escape(link.title.get(lang, link.url_for(lang)))}</a>'
                   for link in entry.links]
     return clip("\n".join(lines))
 
