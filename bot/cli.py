@@ -25,8 +25,10 @@ class UsageError(Exception):
 
 
 def knowledge_dir(option: str | None) -> Path:
-    """--knowledge DIR, else KNOWLEDGE_DIR, else the bundled knowledge/."""
-    chosen = option or os.environ.get("KNOWLEDGE_DIR") or str(bundled_knowledge_dir())
+    """--knowledge DIR, else KNOWLEDGE_DIR (environment, then .env), else the bundled knowledge/."""
+    from bot.config import setting
+
+    chosen = setting("KNOWLEDGE_DIR", option, str(bundled_knowledge_dir()))
     path = Path(chosen).expanduser()
     if not path.is_dir():
         raise UsageError(f"knowledge directory not found: {path}")
@@ -210,29 +212,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 # --- kb ---------------------------------------------------------------------------------------
 
 
-def consistency_problems(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
-    """Question variants the matcher would not answer with their own entry."""
-    problems = []
-    for entry in kb.entries:
-        for lang, question in entry.all_questions():
-            decision = matcher.match(question)
-            line = entry.question_lines.get(f"{lang}:{question}", entry.line)
-            if decision.decision == "answer" and decision.entry != entry.id:
-                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would be answered with {decision.entry}; reword it or the other entry"))
-            elif decision.decision != "answer":
-                shown = ", ".join(f"{c.id} {c.score:.2f}" for c in decision.candidates[:3])
-                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would not be answered directly ({decision.decision}: {shown})", "warning"))
-    return problems
-
-
 def cmd_lint(args: argparse.Namespace) -> int:
+    from bot.helpdesk import Library
+
     directory = knowledge_dir(args.knowledge)
     try:
-        kb = load_knowledge(directory)
+        problems = Library.load(directory).problems()
     except KnowledgeError as error:
         problems = error.problems
-    else:
-        problems = list(kb.warnings) + consistency_problems(kb, Matcher(kb))
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     for problem in errors + (warnings if not args.quiet else []):
@@ -263,9 +250,23 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def database_url(option: str | None) -> str:
+    """--database URL, else DATABASE_URL (environment, then .env), else ./egov-bot.sqlite3."""
+    from bot.config import setting
     from bot.tickets import default_database_url
 
-    return option or os.environ.get("DATABASE_URL") or default_database_url()
+    return setting("DATABASE_URL", option, default_database_url())
+
+
+def load_library(option: str | None):
+    """The knowledge base and access points of --knowledge / KNOWLEDGE_DIR; broken files are usage errors."""
+    from bot.helpdesk import Library
+
+    try:
+        return Library.load(knowledge_dir(option))
+    except KnowledgeError as error:
+        errors = [p for p in error.problems if p.severity == "error"]
+        more = f" (and {len(errors) - 1} more problems: run egov-bot kb lint)" if len(errors) > 1 else ""
+        raise UsageError(f"the knowledge base does not load: {errors[0]}{more}") from None
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -291,27 +292,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The Telegram bot with long polling; settings from the environment and .env."""
     import logging
 
-    from bot.config import ConfigError, Settings
-    from bot.helpdesk import HelpDesk, Library
-    from bot.telegram_ui.application import build_application, load_access_points
+    from bot.config import ConfigError, Settings, environment
+    from bot.helpdesk import HelpDesk
+    from bot.telegram_ui.application import build_application
     from bot.tickets import StoreError, TicketStore
 
     # Opt in to PTB's timedelta durations: no deprecation warning on every 429 from Telegram.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    environ = dict(os.environ)
+    environ = environment()
     if args.knowledge:
         environ["KNOWLEDGE_DIR"] = args.knowledge
     if args.database:
         environ["DATABASE_URL"] = args.database
     try:
-        settings = Settings.from_env(environ, webhook=args.webhook)
+        settings = Settings.from_env(environ, env_file=None, webhook=args.webhook)
     except ConfigError as error:
         raise UsageError(str(error)) from None
-    kb = load(str(settings.knowledge_dir))
-    try:
-        access_points = load_access_points(settings.knowledge_dir)
-    except KnowledgeError as error:
-        raise UsageError(f"the access points do not load: {error}") from None
+    library = load_library(str(settings.knowledge_dir))
     try:
         store = TicketStore.from_url(settings.database_url)
     except StoreError as error:
@@ -323,8 +320,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(str(error)) from None
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    helpdesk = HelpDesk(Library(kb), store, hours=settings.hours)
-    app = build_application(settings, helpdesk, access_points)
+    helpdesk = HelpDesk(library, store, hours=settings.hours)
+    app = build_application(settings, helpdesk)
     allowed = ["message", "edited_message", "callback_query", "channel_post"]
     _use_uvloop()
     try:
@@ -341,16 +338,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def with_helpdesk(args: argparse.Namespace, work):
     """Run `await work(helpdesk)` over the database of --database / DATABASE_URL; its errors are usage errors."""
-    from bot.helpdesk import HelpDesk, Library
+    from bot.helpdesk import HelpDesk
     from bot.tickets import StoreError, TicketStore
 
-    kb = load(args.knowledge)
+    library = load_library(args.knowledge)
 
     async def run():
         store = TicketStore.from_url(database_url(args.database))
         try:
             await store.upgrade()
-            return await work(HelpDesk(Library(kb), store))
+            return await work(HelpDesk(library, store))
         finally:
             await store.dispose()
 
@@ -412,7 +409,9 @@ def cmd_drafts(args: argparse.Namespace) -> int:
 
 def cmd_start(args: argparse.Namespace) -> int:
     """`make run`: the Telegram bot when a token is set, otherwise the console chat."""
-    if os.environ.get("TELEGRAM_BOT_TOKEN"):
+    from bot.config import setting
+
+    if setting("TELEGRAM_BOT_TOKEN"):  # in the environment or in .env
         return cmd_run(args)
     return cmd_console(args)
 

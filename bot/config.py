@@ -1,4 +1,7 @@
-"""Settings: the only place that reads os.environ. Read once at start by `egov-bot run`."""
+"""Settings: the only place that reads os.environ. Read once at start by `egov-bot run`.
+
+Every command reads a setting the same way: its command-line option, then the environment, then a .env
+file in the current directory (see `setting`)."""
 
 from __future__ import annotations
 
@@ -125,14 +128,14 @@ class Settings:
     flood_limit: int = 10    # messages a citizen may send per minute (0: no limit)
     send_rate: float = 30.0  # messages a second the bot sends overall (Telegram's limit is about 30)
     instance_timeout: float = 60.0  # seconds an instance may be silent before others take over its updates
+    ticket_idle_hours: float = 72.0  # an answered ticket silent this long closes by itself
 
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"), *,
                  webhook: bool = False) -> "Settings":
         """Settings from the environment, with an optional .env file for what the environment lacks."""
-        values = dict(read_env_file(env_file)) if env_file else {}
-        values.update(environ if environ is not None else os.environ)
+        values = environment(env_file, environ)
 
         def get(name: str) -> str:
             return values.get(name, "").strip()
@@ -172,6 +175,9 @@ class Settings:
         timeout = get("INSTANCE_TIMEOUT") or "60"
         if not timeout.isdigit() or int(timeout) < 3:
             raise ConfigError(f"INSTANCE_TIMEOUT must be a whole number of seconds (at least 3), not {timeout!r}")
+        idle = get("TICKET_IDLE_HOURS") or "72"
+        if not idle.isdigit() or int(idle) < 1:
+            raise ConfigError(f"TICKET_IDLE_HOURS must be a whole number of hours (at least 1), not {idle!r}")
         days = get("QUERY_LOG_DAYS") or "90"
         if not days.isdigit() or int(days) < 1:
             raise ConfigError(f"QUERY_LOG_DAYS must be a whole number of days (at least 1), not {days!r}")
@@ -188,7 +194,20 @@ class Settings:
             flood_limit=int(flood),
             send_rate=send_rate,
             instance_timeout=float(timeout),
+            ticket_idle_hours=float(idle),
         )
+
+
+def environment(env_file: Path | None = Path(".env"), environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment over the .env file: what the environment lacks comes from the file."""
+    values = dict(read_env_file(env_file)) if env_file else {}
+    values.update(environ if environ is not None else os.environ)
+    return values
+
+
+def setting(name: str, option: str | None = None, default: str | None = None) -> str | None:
+    """One setting for any command: the command-line option, else the environment, else .env, else the default."""
+    return option or environment().get(name, "").strip() or default
 
 
 def read_env_file(path: Path) -> dict[str, str]:

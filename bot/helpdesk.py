@@ -14,10 +14,11 @@ from typing import Callable
 
 import yaml
 
-from bot import locales, privacy
+from bot import locales, places, privacy
 from bot import text as textnorm
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matching import Decision, Matcher, group_similar
+from bot.places import AccessPoint
 from bot.tickets import FORGOTTEN, Citizen, Draft, TakeResult, Ticket, TicketMessage, TicketStore, utcnow
 
 MAX_OPEN_TICKETS = 3  # open questions per citizen; more join the newest one
@@ -127,15 +128,60 @@ class Stats:
 
 
 class Library:
-    """A knowledge base with its matcher: swapped as one piece on reload."""
+    """A knowledge base with its matcher and the library access points: swapped as one piece on reload."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, points: list[AccessPoint] | None = None) -> None:
         self.kb = kb
         self.matcher = Matcher(kb)
+        self.points = list(points or [])
 
     @classmethod
     def load(cls, directory: Path | str) -> "Library":
-        return cls(load_knowledge(directory))
+        """The knowledge base of `directory` and its access_points.yaml (when there is one); KnowledgeError
+        lists the problems of both, each with file and line."""
+        problems: list[Problem] = []
+        kb = points = None
+        try:
+            kb = load_knowledge(directory)
+        except KnowledgeError as error:
+            problems += error.problems
+        path = Path(directory) / "access_points.yaml"
+        try:
+            points = places.load_access_points(path) if path.is_file() else []
+        except KnowledgeError as error:
+            problems += error.problems
+        if kb is None or points is None:
+            raise KnowledgeError(problems)
+        return cls(kb, points)
+
+    def problems(self) -> list[Problem]:
+        """What `kb lint` reports on a loaded knowledge base: its warnings, and question variants the
+        matcher would answer with another entry (errors) or not answer directly (warnings)."""
+        return list(self.kb.warnings) + consistency_problems(self.kb, self.matcher)
+
+
+def consistency_problems(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
+    """Question variants the matcher would not answer with their own entry."""
+    problems = []
+    for entry in kb.entries:
+        for lang, question in entry.all_questions():
+            decision = matcher.match(question)
+            line = entry.question_lines.get(f"{lang}:{question}", entry.line)
+            if decision.decision == "answer" and decision.entry != entry.id:
+                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would be answered with {decision.entry}; reword it or the other entry"))
+            elif decision.decision != "answer":
+                shown = ", ".join(f"{c.id} {c.score:.2f}" for c in decision.candidates[:3])
+                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would not be answered directly ({decision.decision}: {shown})", "warning"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Reloaded:
+    """The outcome of /reload: the errors that kept the old knowledge base, or what changed."""
+
+    errors: list[Problem]
+    entries: int
+    removed: list[str] = field(default_factory=list)  # ids of entries that disappeared
 
 
 def _word_set(words: str) -> frozenset[str]:
@@ -206,19 +252,34 @@ class HelpDesk:
 
     # --- the knowledge base ---------------------------------------------------------------------
 
-    def reload(self, directory: Path | str | None = None, *, check=None) -> list[Problem]:
-        """Load the knowledge base again; on errors keep serving the last good one and return them.
+    def reload(self, directory: Path | str | None = None) -> list[Problem]:
+        """Load the knowledge base again; on errors keep serving the last good one and return them."""
+        return self.reload_report(directory).errors
 
-        check(library): more problems that make the new one unusable (what `kb lint` rejects)."""
+    def reload_report(self, directory: Path | str | None = None) -> Reloaded:
+        """Load the knowledge base and access points again. What `kb lint` rejects (errors) is refused and the
+        last good one keeps serving; otherwise the new one serves at once, and the removed entries are named."""
+        old = self.library
         try:
-            library = Library.load(directory or self.library.kb.directory)
+            library = Library.load(directory or old.kb.directory)
         except KnowledgeError as error:
-            return [p for p in error.problems if p.severity == "error"]
-        errors = [p for p in (check(library) if check else []) if p.severity == "error"]
+            return Reloaded([p for p in error.problems if p.severity == "error"], len(old.kb.entries))
+        errors = [p for p in library.problems() if p.severity == "error"]
         if errors:
-            return errors
+            return Reloaded(errors, len(old.kb.entries))
         self.library = library
-        return []
+        removed = sorted({e.id for e in old.kb.entries} - {e.id for e in library.kb.entries})
+        return Reloaded([], len(library.kb.entries), removed)
+
+    # --- library access points ------------------------------------------------------------------
+
+    def places_in(self, town: str) -> list[AccessPoint]:
+        return places.find_town(self.library.points, town)
+
+    def places_near(self, latitude: float, longitude: float) -> list[places.Nearby]:
+        """The nearest access points within NEAR_KM; empty when every known one is farther."""
+        return [n for n in places.nearest(self.library.points, latitude, longitude, limit=3)
+                if n.distance_km <= places.NEAR_KM]
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.library.kb.entry(entry_id)

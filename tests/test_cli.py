@@ -137,6 +137,25 @@ def test_kb_lint_fails_with_file_and_line(tmp_path: Path, make_kb):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_kb_lint_checks_access_points_with_file_and_line(tmp_path: Path):
+    import shutil
+
+    from bot.knowledge import bundled_knowledge_dir
+
+    directory = tmp_path / "knowledge"
+    shutil.copytree(bundled_knowledge_dir(), directory)
+    points = directory / "access_points.yaml"
+    lines = points.read_text(encoding="utf-8").splitlines()
+    broken = next(n for n, line in enumerate(lines) if line.strip().startswith("latitude:"))
+    lines[broken] = lines[broken].replace("latitude:", "latitude: north", 1)
+    points.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = egov_bot("kb", "lint", "--quiet", "--knowledge", str(directory), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout
+    assert any(line.startswith(f"knowledge/access_points.yaml:") and ": error:" in line
+               for line in result.stdout.splitlines()), result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 # --- where the knowledge base comes from, and broken ones -------------------------------------------
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from pathlib import Path
 
 from telegram import BotCommand, ReplyParameters, Update
 from telegram.error import TelegramError
@@ -13,19 +12,20 @@ from telegram.request import BaseRequest
 from telegram.ext import (Application, ApplicationBuilder, ApplicationHandlerStop,
                           CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
-from bot import locales, places
+from bot import locales
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
 from bot.tickets import utcnow
 from bot.telegram_ui import citizen, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
-from bot.telegram_ui.delivery import Courier, deliver_all
+from bot.telegram_ui.delivery import Courier, deliver_all, refresh
 from bot.telegram_ui.limiter import RetryingRateLimiter
 from bot.telegram_ui.ordering import PerChatOrder
 
 log = logging.getLogger(__name__)
 DELIVERY_INTERVAL = 3.0  # seconds between passes of the delivery job
 CONCURRENT_UPDATES = 64  # chats handled at the same time (one chat's updates always one after another)
+IDLE_CHECK_INTERVAL = 600.0  # seconds between looks for answered tickets that fell silent
 FLOOD_REPLIES = 3  # held-back messages are answered "not processed" up to this many times FLOOD_LIMIT a minute
 
 CITIZEN_COMMANDS = [("start", "Начать"), ("menu", "Темы"), ("where", "Ближайшая библиотека"),
@@ -141,6 +141,20 @@ async def purge_job(context: BotContext) -> None:
         log.warning("question-log purge failed", exc_info=True)
 
 
+async def idle_tickets_job(context: BotContext) -> None:
+    """Close the answered tickets silent for TICKET_IDLE_HOURS: the citizen gets the usual closing message and
+    rating prompt (sent by the delivery pass), and each card shows it was closed automatically."""
+    try:
+        closed = await context.helpdesk.close_idle(context.settings.ticket_idle_hours)
+    except Exception:  # noqa: BLE001 - the next run catches up
+        log.warning("idle tickets not closed", exc_info=True)
+        return
+    for ticket in closed:
+        await refresh(context, ticket.id)
+    if closed:
+        context.courier.soon()
+
+
 async def librarian_button(update: Update, context: BotContext) -> None:
     """Card buttons work only inside the librarians' group."""
     query = update.callback_query
@@ -169,8 +183,8 @@ async def on_error(update: object, context: BotContext) -> None:
             pass
 
 
-def build_application(settings: Settings, helpdesk: HelpDesk, access_points: list | None = None, *,
-                      request: BaseRequest | None = None, updates_request: BaseRequest | None = None) -> AppType:
+def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRequest | None = None,
+                      updates_request: BaseRequest | None = None) -> AppType:
     """The bot with every handler. `request` objects are the transport seam: tests pass recording ones."""
     # The rate limiter keeps bursts of replies within Telegram's limits (about 30 messages a second,
     # 20 a minute in a group). A handler's reply that still meets a 429 or a network fault is retried there;
@@ -191,6 +205,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
             log.warning("commands not set: %s", error)
         app.job_queue.run_repeating(delivery_job, interval=DELIVERY_INTERVAL, first=0.5, name="delivery")
         app.job_queue.run_repeating(purge_job, interval=24 * 3600, first=60, name="purge question log")
+        app.job_queue.run_repeating(idle_tickets_job, interval=IDLE_CHECK_INTERVAL, first=30, name="close idle tickets")
         try:  # before the first update: until then other instances would count this one as silent
             await helpdesk.store.heartbeat()
         except Exception:  # noqa: BLE001 - the job writes it as soon as the database answers
@@ -206,8 +221,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     courier = Courier(lambda: deliver_all(app.bot, helpdesk, settings.librarian_chat_id, settings.hours.zone))
-    app.bot_data.update(helpdesk=helpdesk, settings=settings, courier=courier,
-                        access_points=access_points or [])
+    app.bot_data.update(helpdesk=helpdesk, settings=settings, courier=courier)
     app.add_handler(TypeHandler(Update, admit), group=-1)  # before everything else
 
     group = filters.Chat(chat_id=settings.librarian_chat_id)
@@ -218,6 +232,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
     app.add_handler(CommandHandler("queue", librarians.queue_command, filters=group & new))
     app.add_handler(CommandHandler("take", librarians.take_command, filters=group & new))
     app.add_handler(CommandHandler("close", librarians.close_command, filters=group & new))
+    app.add_handler(CommandHandler("reload", citizen.reload_command, filters=group & new))  # editors, in the group too
     app.add_handler(MessageHandler(group & new & filters.REPLY & ~filters.COMMAND, librarians.reply))
     app.add_handler(CallbackQueryHandler(librarian_button, pattern=is_card_button))
 
@@ -235,8 +250,3 @@ def build_application(settings: Settings, helpdesk: HelpDesk, access_points: lis
 
     app.add_error_handler(on_error)
     return app
-
-
-def load_access_points(knowledge_dir: Path) -> list:
-    path = knowledge_dir / "access_points.yaml"
-    return places.load_access_points(path) if path.is_file() else []

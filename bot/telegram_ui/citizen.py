@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 
 from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup,
@@ -104,7 +105,7 @@ async def question(update: Update, context: BotContext) -> None:
     message = update.effective_message
     citizen = await citizen_of(update, context)
     if await context.helpdesk.awaited(citizen) == "town":
-        found = places.find_town(context.application.bot_data.get("access_points", []), message.text or "")
+        found = context.helpdesk.places_in(message.text or "")
         if found:
             await send_places(message, [(p, None) for p in found], citizen.language, "where_found")
             return
@@ -176,7 +177,6 @@ async def where(update: Update, context: BotContext) -> None:
     """Nearest library access points: by a town typed after /where, or ask for the location."""
     citizen = await citizen_of(update, context)
     lang = citizen.language
-    points = context.application.bot_data.get("access_points", [])
     town = " ".join(context.args or []).strip()
     if not town:
         keyboard = ReplyKeyboardMarkup([[KeyboardButton(render.t(lang, "where_button_location"), request_location=True)]],
@@ -184,7 +184,7 @@ async def where(update: Update, context: BotContext) -> None:
         await context.helpdesk.await_town(citizen)
         await update.effective_message.reply_text(render.t(lang, "where_prompt"), reply_markup=keyboard)
         return
-    found = places.find_town(points, town)
+    found = context.helpdesk.places_in(town)
     if not found:
         await update.effective_message.reply_text(render.t(lang, "where_town_missing", town=town[:60]),
                                                   reply_markup=ReplyKeyboardRemove())
@@ -196,10 +196,8 @@ async def location(update: Update, context: BotContext) -> None:
     """A shared location: the nearest library access points."""
     citizen = await citizen_of(update, context)
     where_ = update.effective_message.location
-    points = context.application.bot_data.get("access_points", [])
     await context.helpdesk.awaited(citizen)  # the location answers /where
-    nearby = [n for n in places.nearest(points, where_.latitude, where_.longitude, limit=3)
-              if n.distance_km <= places.NEAR_KM]
+    nearby = context.helpdesk.places_near(where_.latitude, where_.longitude)
     if not nearby:
         await update.effective_message.reply_text(render.t(citizen.language, "where_far", km=places.NEAR_KM),
                                                   reply_markup=ReplyKeyboardRemove())
@@ -263,12 +261,16 @@ async def reload_command(update: Update, context: BotContext) -> None:
     if user is None or user.id not in context.settings.editor_ids:
         await update.effective_message.reply_text(render.t(lang, "editors_only"))
         return
-    problems = context.helpdesk.reload(context.settings.knowledge_dir)
-    if problems:
-        errors = "\n".join(str(p) for p in problems[:15])
+    # Building the matcher takes a moment: off the event loop, so answers keep flowing meanwhile.
+    result = await asyncio.to_thread(context.helpdesk.reload_report, context.settings.knowledge_dir)
+    if result.errors:
+        errors = "\n".join(str(p) for p in result.errors[:15])
         await update.effective_message.reply_text(render.clip(render.t(lang, "reload_failed", errors=errors)))
-    else:
-        await update.effective_message.reply_text(render.t(lang, "reload_ok", entries=len(context.helpdesk.library.kb.entries)))
+        return
+    text = render.t(lang, "reload_ok", entries=result.entries)
+    if result.removed:
+        text += " " + render.t(lang, "reload_removed", removed=", ".join(result.removed))
+    await update.effective_message.reply_text(render.clip(text))
 
 
 # --- buttons -----------------------------------------------------------------------------------------

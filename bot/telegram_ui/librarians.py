@@ -79,22 +79,32 @@ async def _close(update: Update, context: BotContext, ticket_id: int) -> str:
     return render.t(locales.GROUP, "close_ok", number=ticket_id)
 
 
-def _number(context: BotContext) -> int | None:
+async def _number(update: Update, context: BotContext) -> int | None:
+    """The ticket a command names ("/take 12"), or the one whose card (or message) it replies to."""
     args = context.args or []
     value = args[0].lstrip("#") if args else ""
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    if value.isdigit() and len(value) < 10:
+        return int(value)
+    target = update.effective_message.reply_to_message
+    if args or target is None:
+        return None
+    ticket = await context.helpdesk.ticket_of_group_message(target.message_id)
+    if ticket is None and target.from_user is not None and target.from_user.id == context.bot.id:
+        number = TICKET_NUMBER.match(target.text or target.caption or "")  # a card the database missed
+        return int(number.group(1)) if number else None
+    return ticket.id if ticket else None
 
 
 async def take_command(update: Update, context: BotContext) -> None:
-    """/take N"""
-    number = _number(context)
+    """/take N, or /take as a reply to a card"""
+    number = await _number(update, context)
     text = render.t(locales.GROUP, "usage_take") if number is None else (await _take(update, context, number))[0]
     await update.effective_message.reply_text(text)
 
 
 async def close_command(update: Update, context: BotContext) -> None:
-    """/close N"""
-    number = _number(context)
+    """/close N, or /close as a reply to a card"""
+    number = await _number(update, context)
     text = render.t(locales.GROUP, "usage_close") if number is None else await _close(update, context, number)
     await update.effective_message.reply_text(text)
 

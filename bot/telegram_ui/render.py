@@ -105,7 +105,18 @@ def escalated_text(result: Escalated, lang: str, hours) -> str:
     if result.opens_at is None:
         return t(lang, "escalated", number=result.ticket.id) + "\n" + t(lang, "librarian_hours", hours=hours_text_)
     return t(lang, "escalated_off_hours", number=result.ticket.id, hours=hours_text_,
-             opens=result.opens_at.strftime("%d.%m %H:%M"))
+             opens=time_with_suffix(result.opens_at.strftime("%d.%m %H:%M"), lang))
+
+
+def time_with_suffix(moment: str, lang: str) -> str:
+    """"02.12 10:00" with the ending the language needs before "after": in Kazakh "02.12 10:00-ден"
+    (the ending follows the last word said: нөл, он, бес, ...)."""
+    table = dict(pair.split(":", 1) for pair in t(lang, "time_suffixes").split())
+    minutes = moment[-2:]
+    if not table or not minutes.isdigit():
+        return moment
+    key = "0" if minutes == "00" else minutes[0] + "0" if minutes[1] == "0" else minutes[1]
+    return f"{moment}-{table[key]}" if key in table else moment
 
 
 def answer_keyboard(entry: Entry, ui_lang: str) -> InlineKeyboardMarkup:
@@ -231,7 +242,8 @@ def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answe
     if answered:
         lines.append(escape(t(locales.GROUP, "card_answered", librarian=answered[0], when=local_time(answered[1], zone))))
     if ticket.status == "closed" and ticket.closed_at:
-        lines.append(escape(t(locales.GROUP, "card_closed", librarian=ticket.closed_by or "—", when=local_time(ticket.closed_at, zone))))
+        closed_by = t(locales.GROUP, "closed_automatically") if ticket.closed_by == "auto" else ticket.closed_by or "—"
+        lines.append(escape(t(locales.GROUP, "card_closed", librarian=closed_by, when=local_time(ticket.closed_at, zone))))
     if ticket.status == "withdrawn":
         lines.append(escape(t(locales.GROUP, "card_forgotten" if ticket.question == FORGOTTEN else "card_withdrawn")))
     if ticket.citizen_blocked:

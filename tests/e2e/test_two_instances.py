@@ -114,7 +114,7 @@ async def test_two_instances_share_one_postgresql_database(emulator: BotApiEmula
         assert len(tickets) == 20 and all(t.status == "taken" and t.taken_by for t in tickets)
 
         # The same update delivered to both instances (a webhook retry): one ticket.
-        twice = text_update(5000, citizens[0].id, "Житель0", "ещё вопрос")  # joins that citizen's ticket
+        twice = text_update(5000, citizens[0].id, "Житель0", "и где купить билет в театр")  # joins that citizen's ticket
         new_citizen = emulator.private_chat(6999, "Новый")
         fresh = text_update(5001, new_citizen.id, "Новый", "посоветуйте хороший детектив")
         await asyncio.gather(*(loop.run_in_executor(pool, post, port, update)

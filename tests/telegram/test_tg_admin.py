@@ -86,8 +86,63 @@ async def test_reload_by_a_non_editor_is_refused(make_tg, settings, tmp_path: Pa
 
     assert tg.texts(CITIZEN) == [ru("editors_only")]
     assert tg.helpdesk.library is before
-    await tg.cmd(MARIA, "/reload", GROUP_ID)  # not a group command either
-    assert not tg.sent(GROUP_ID)
+    await tg.cmd(MARIA, "/reload", GROUP_ID)  # in the group too: a librarian who is not an editor is told
+    assert tg.texts(GROUP_ID) == [ru("editors_only")]
+    assert tg.helpdesk.library is before
+
+
+async def test_reload_in_the_group_names_removed_entries(make_tg, settings, tmp_path: Path) -> None:
+    directory = knowledge_copy(tmp_path)
+    tg: TG = await make_tg(replace_settings(settings, knowledge_dir=directory))
+    ncalayer = directory / "services" / "eds.yaml"
+    text = ncalayer.read_text(encoding="utf-8")
+    start = text.index("- id: ncalayer")
+    end = text.find("\n- id: ", start + 1)
+    ncalayer.write_text(text[:start] + (text[end + 1:] if end != -1 else ""), encoding="utf-8")
+
+    await tg.cmd(EDITOR, "/reload", GROUP_ID)
+
+    entries = len(load_knowledge(directory).entries)
+    assert tg.texts(GROUP_ID) == [ru("reload_ok", entries=entries) + " " + ru("reload_removed", removed="ncalayer")]
+    assert tg.helpdesk.entry("ncalayer") is None
+
+
+async def test_reload_refuses_what_kb_lint_rejects(make_tg, settings, tmp_path: Path) -> None:
+    """A variant the matcher would answer with another entry is a lint error: /reload keeps the old base."""
+    directory = knowledge_copy(tmp_path)
+    eds = directory / "services" / "eds.yaml"
+    text = eds.read_text(encoding="utf-8")
+    start = text.index("- id: eds-renew")
+    ru_questions = text.index("    ru:\n", start) + len("    ru:\n")
+    eds.write_text(text[:ru_questions] + "      - как получить эцп\n" + text[ru_questions:], encoding="utf-8")
+    tg: TG = await make_tg(replace_settings(settings, knowledge_dir=directory))
+    before = tg.helpdesk.library
+
+    await tg.cmd(EDITOR, "/reload")
+
+    (reply,) = tg.texts(EDITOR["id"])
+    assert reply.startswith(ru("reload_failed", errors="").rstrip()) and "eds-renew" in reply
+    assert tg.helpdesk.library is before
+
+
+async def test_reload_checks_access_points_and_a_good_edit_shows_in_where(make_tg, settings, tmp_path: Path) -> None:
+    directory = knowledge_copy(tmp_path)
+    points = directory / "access_points.yaml"
+    good = points.read_text(encoding="utf-8")
+    tg: TG = await make_tg(replace_settings(settings, knowledge_dir=directory))
+    before = tg.helpdesk.library
+
+    points.write_text(good.replace("latitude: 49.80", "latitude: [49.80", 1), encoding="utf-8")
+    await tg.cmd(EDITOR, "/reload")
+    (reply,) = tg.texts(EDITOR["id"])
+    assert re.search(r"kb/access_points\.yaml:\d+: error", reply), reply
+    assert tg.helpdesk.library is before
+
+    points.write_text(good.replace("Темиртау", "Темиртау-Новый", 1), encoding="utf-8")
+    await tg.cmd(EDITOR, "/reload")
+    assert tg.texts(EDITOR["id"])[-1].startswith(ru("reload_ok", entries=len(before.kb.entries))[:20])
+    await tg.cmd(AIGUL, "/where Темиртау-Новый")
+    assert "Темиртау-Новый" in tg.last(CITIZEN).text
 
 
 # --- start-up and the delivery job ------------------------------------------------------------------------------

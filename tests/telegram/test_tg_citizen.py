@@ -490,3 +490,16 @@ def test_every_reply_type_has_a_telegram_rendering(tg: TG) -> None:
             assert shown.html.strip() and "{" not in shown.html, (kind, lang)
     assert render.reply(samples[hd.Escalated], "ru", tg.settings.hours).delivers
     assert "/cancel 7" in render.reply(samples[hd.Answer], "ru", tg.settings.hours).html
+
+
+def test_kazakh_time_phrases_are_grammatical() -> None:
+    from bot.telegram_ui.render import time_with_suffix
+
+    assert time_with_suffix("02.12 10:00", "kk") == "02.12 10:00-ден"
+    assert time_with_suffix("02.12 09:30", "kk") == "02.12 09:30-дан"
+    assert time_with_suffix("02.12 14:15", "kk") == "02.12 14:15-тен"
+    assert time_with_suffix("02.12 18:40", "kk") == "02.12 18:40-тан"
+    assert time_with_suffix("02.12 08:10", "kk") == "02.12 08:10-нан"
+    assert time_with_suffix("02.12 10:00", "ru") == "02.12 10:00"
+    text = locales.text("kk", "escalated_off_hours", number=3, hours="", opens=time_with_suffix("02.12 10:00", "kk"))
+    assert "10:00-ден кейін" in text

@@ -398,3 +398,128 @@ async def test_reply_to_a_bot_message_without_a_ticket_number_is_not_routed(tg: 
     await tg.feed(tg.group_reply(MARIA, "ответ", 99999))
     assert tg.texts(CITIZEN) == []
     assert tg.texts(GROUP_ID) == [locales.text(locales.GROUP, "reply_not_ticket")]
+
+
+# --- conversations with the librarian, idle tickets ------------------------------------------------------------
+
+
+async def test_an_answerable_question_with_an_open_ticket_is_answered(tg: TG) -> None:
+    await tg.escalate(AIGUL, QUESTION)
+    tg.clear()
+    await tg.say(AIGUL, "как получить эцп")
+    answer = tg.last(CITIZEN)
+    assert answer.buttons[:2] == ["f:y:eds-obtain", "f:n:eds-obtain"]
+    assert ru("pending_ticket", number=1) in answer.text
+    assert [m for m in await tg.store.messages(1) if m.direction == "citizen"] == []
+    await tg.say(AIGUL, "а где купить билет в кино")  # the bot cannot answer: a follow-up, logged for stats
+    assert tg.texts(CITIZEN)[-1] == ru("follow_up", number=1)
+    assert tg.sql("SELECT decision FROM questions ORDER BY id")[-1] == ("escalate",)
+
+
+async def test_a_reply_to_the_ticket_thread_or_soon_after_the_librarian_is_a_follow_up(tg: TG) -> None:
+    """The rule: a message replying to a bot message that names the open ticket (#N), or sent within 10
+    minutes of the librarian's last message on it, goes to the ticket even if the bot could answer it."""
+    ticket = await tg.escalate(AIGUL, QUESTION)
+    confirmation = tg.last_message(CITIZEN)  # "... #1 ..."
+    card_id = (await tg.ticket(ticket.id)).card_message_id
+    # 1. A reply to the bot's message about ticket #1.
+    update = tg.private_text(AIGUL, "как получить эцп")
+    update["message"]["reply_to_message"] = confirmation
+    await tg.feed(update)
+    assert tg.texts(CITIZEN)[-1] == ru("follow_up", number=1)
+    # 2. Within 10 minutes of the librarian's question.
+    await tg.librarian_reply(MARIA, "Уточните, пожалуйста: вам нужна ЭЦП для ИП?", card_id)
+    await tg.say(AIGUL, "как получить эцп")
+    assert tg.texts(CITIZEN)[-1] == ru("follow_up", number=1)
+    relayed = [m.text for m in await tg.store.messages(1) if m.direction == "citizen"]
+    assert relayed == ["как получить эцп", "как получить эцп"]
+    # 3. The other side of the rule: after the window, the bot answers again.
+    tg.sql("UPDATE ticket_messages SET created_at = ? WHERE direction = 'librarian'", "2000-01-01 00:00:00.000000")
+    await tg.say(AIGUL, "как получить эцп")
+    assert tg.last(CITIZEN).buttons[:1] == ["f:y:eds-obtain"]
+
+
+async def test_an_answered_ticket_silent_for_ticket_idle_hours_closes_itself(tg: TG) -> None:
+    from bot.telegram_ui.application import idle_tickets_job
+
+    ticket = await tg.escalate(AIGUL, QUESTION)
+    card_id = (await tg.ticket(ticket.id)).card_message_id
+    await tg.librarian_reply(MARIA, "Погоду смотрите на kazhydromet.kz", card_id)
+    silent = await tg.escalate(BOLAT, QUESTION)  # not answered yet: stays open however long it waits
+
+    class Context:
+        helpdesk = tg.helpdesk
+        settings = tg.settings
+        bot = tg.app.bot
+        courier = tg.app.bot_data["courier"]
+
+    await idle_tickets_job(Context())
+    assert (await tg.ticket(ticket.id)).status == "taken"  # not silent long enough yet
+    old = "2000-01-01 00:00:00.000000"
+    tg.sql("UPDATE ticket_messages SET created_at = ?", old)
+    tg.sql("UPDATE tickets SET first_reply_at = ? WHERE first_reply_at IS NOT NULL", old)
+    tg.clear()
+    await idle_tickets_job(Context())
+    await tg.app.bot_data["courier"].settled()
+    assert (await tg.ticket(ticket.id)).status == "closed"
+    assert (await tg.ticket(silent.id)).status == "open"
+    assert tg.texts(CITIZEN) == [ru("ticket_closed", number=ticket.id)]
+    assert tg.last(CITIZEN).buttons == [f"r:{ticket.id}:{n}" for n in range(1, 6)]
+    redrawn = tg.card_edits(ticket.id, card_id)[-1]
+    assert group("closed_automatically") in redrawn.text
+    await tg.say(AIGUL, "5")  # a bare digit while the rating prompt is open
+    assert (await tg.ticket(ticket.id)).rating == 5
+    assert tg.texts(CITIZEN)[-1] == ru("rating_recorded", rating=5)
+    await tg.say(AIGUL, "4")  # rated already: a hint, never a ticket
+    assert tg.texts(CITIZEN)[-1] == ru("digits_hint")
+    assert (await tg.ticket(ticket.id)).rating == 5
+
+
+async def test_take_and_close_sent_as_a_reply_to_a_card_act_on_that_card(tg: TG) -> None:
+    await tg.escalate(AIGUL, QUESTION)
+    await tg.escalate(BOLAT, QUESTION)
+    card = (await tg.ticket(2)).card_message_id
+    for command in ("/take", "/close"):
+        update = tg.command(MARIA, command, GROUP_ID)
+        update["message"]["reply_to_message"] = tg.request.message(GROUP_ID, card)
+        await tg.feed(update)
+    assert tg.texts(GROUP_ID)[-2:] == [group("take_ok", number=2), group("close_ok", number=2)]
+    assert (await tg.ticket(2)).status == "closed" and (await tg.ticket(1)).status == "open"
+    await tg.cmd(MARIA, "/take", GROUP_ID)  # neither a number nor a reply
+    assert tg.texts(GROUP_ID)[-1] == group("usage_take")
+
+
+async def test_a_reply_to_any_piece_of_a_long_card_reaches_the_ticket(tg: TG) -> None:
+    long_question = "где купить билет в кино? " + "очень подробно " * 400  # longer than one card
+    ticket = await tg.escalate(AIGUL, long_question)
+    card_id = (await tg.ticket(ticket.id)).card_message_id
+    pieces = [c for c in tg.sent(GROUP_ID) if (c.params.get("reply_parameters") or {}).get("message_id") == card_id]
+    assert pieces, "the question should continue after the card"
+    last_piece = tg.last_message(GROUP_ID)
+    assert last_piece["message_id"] != card_id
+    tg.clear()
+    await tg.librarian_reply(MARIA, "Кинотеатр у вокзала", last_piece["message_id"])
+    assert tg.texts(CITIZEN) == [ru("librarian_answer", number=ticket.id, text="Кинотеатр у вокзала")]
+
+
+async def test_a_reply_to_any_piece_of_a_long_relayed_message_reaches_the_ticket(tg: TG) -> None:
+    ticket = await tg.escalate(AIGUL, QUESTION)
+    await tg.say(AIGUL, "и ещё про погоду: " + "ветер сильный " * 400)  # relayed in several messages
+    relayed = [c for c in tg.sent(GROUP_ID) if "ветер" in c.text]
+    last_piece = tg.last_message(GROUP_ID)
+    assert len(relayed) >= 2 and "ветер" in last_piece["text"]
+    tg.clear()
+    await tg.librarian_reply(MARIA, "Понятно, уточню", last_piece["message_id"])
+    assert tg.texts(CITIZEN) == [ru("librarian_answer", number=ticket.id, text="Понятно, уточню")]
+
+
+async def test_a_draft_takes_the_reply_that_answered_the_question_and_credits_its_author(tg: TG) -> None:
+    ticket = await tg.escalate(AIGUL, QUESTION)
+    card = tg.last_message(GROUP_ID)
+    await tg.librarian_reply(ERZHAN, "Погоду смотрите на kazhydromet.kz", card["message_id"])
+    await tg.say(AIGUL, "а как туда зайти с телефона?")  # a follow-up within the conversation
+    follow_up = tg.last_message(GROUP_ID)
+    await tg.librarian_reply(MARIA, "Откройте браузер и наберите адрес", follow_up["message_id"])
+    await tg.press(MARIA, f"d:{ticket.id}", card)
+    assert tg.sql("SELECT question, answer, created_by FROM drafts") == [
+        (QUESTION, "Погоду смотрите на kazhydromet.kz", "Ержан Сапаров")]
