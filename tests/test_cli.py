@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, load_knowledge
 from conftest import TINY_IDS
 
 SCRIPT = Path(sys.executable).with_name("egov-bot")
@@ -296,3 +296,43 @@ def test_console_with_an_unreachable_database_file_is_one_line(tmp_path: Path):
                       cwd=tmp_path, stdin="как получить эцп\n")
     line = assert_one_line_error(result)
     assert "database" in line.lower()
+
+
+# --- one settings path: option, then environment, then .env ------------------------------------------
+
+
+def test_every_command_reads_database_and_knowledge_from_dot_env(tmp_path: Path, make_kb) -> None:
+    import sqlite3
+
+    tiny = make_kb(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    db = tmp_path / "from-env.sqlite3"
+    (work / ".env").write_text(f"DATABASE_URL=sqlite+aiosqlite:///{db}\nKNOWLEDGE_DIR={tiny.directory}\n",
+                               encoding="utf-8")
+
+    assert egov_bot("db", "upgrade", cwd=work).returncode == 0
+    assert db.is_file() and not (work / "egov-bot.sqlite3").exists()
+    chat = egov_bot("console", cwd=work, stdin="где купить билет в кино\n")
+    assert chat.returncode == 0 and "#1" in chat.stdout, chat.stdout + chat.stderr
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM tickets").fetchone() == (1,)
+    stats = egov_bot("stats", cwd=work)
+    assert "questions asked: 1" in stats.stdout, stats.stdout + stats.stderr
+    assert egov_bot("kb", "drafts", cwd=work).stdout.strip() == "# no drafts yet"
+    lint = egov_bot("kb", "lint", cwd=work)
+    entries = len(load_knowledge(tiny.directory).entries)
+    assert entries < 10 and lint.returncode == 0  # the tiny base of .env, not the bundled one
+    # An option beats the environment, and the environment beats .env.
+    other = tmp_path / "option.sqlite3"
+    assert egov_bot("db", "upgrade", "--database", f"sqlite+aiosqlite:///{other}", cwd=work).returncode == 0
+    assert other.is_file()
+    third = tmp_path / "environment.sqlite3"
+    assert egov_bot("db", "upgrade", cwd=work, env={"DATABASE_URL": f"sqlite+aiosqlite:///{third}"}).returncode == 0
+    assert third.is_file()
+
+
+def test_start_with_the_token_in_dot_env_starts_the_telegram_bot(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=123:ABC\n", encoding="utf-8")
+    result = egov_bot("start", cwd=tmp_path, stdin="как получить эцп\n")
+    # The Telegram bot's own settings check speaks (the console would have answered the question).
+    assert "LIBRARIAN_CHAT_ID" in assert_one_line_error(result)

@@ -170,3 +170,80 @@ async def test_reload_from_a_missing_directory(tiny_desk: HelpDesk, tmp_path: Pa
     problems = tiny_desk.reload(tmp_path / "missing")
     assert [p.message for p in problems] == ["the knowledge directory does not exist"]
     assert tiny_desk.library is before
+
+
+# --- what people write that is not a question: never a ticket, always the reply it calls for -------------
+
+NOT_QUESTIONS = [
+    # thanks and acknowledgements -> "you're welcome, ask anything else"
+    ("большое спасибо за помощь", "thanks", "ru"), ("спасибо вам", "thanks", "ru"), ("Спасибо!", "thanks", "ru"),
+    ("спс", "thanks", "ru"), ("благодарю", "thanks", "ru"), ("ок", "thanks", "ru"), ("Ok", "thanks", "ru"),
+    ("понятно", "thanks", "ru"), ("ясно, спасибо", "thanks", "ru"), ("хорошо", "thanks", "ru"),
+    ("понял, спасибо большое", "thanks", "ru"), ("spasibo", "thanks", "ru"), ("👍", "thanks", "ru"),
+    ("🙏", "thanks", "ru"), ("🙏🙏🙏", "thanks", "ru"), ("рахмет сізге", "thanks", "kk"), ("рақмет", "thanks", "kk"),
+    ("рахмет", "thanks", "kk"), ("көп рахмет", "thanks", "kk"), ("коп рахмет", "thanks", "kk"),
+    ("түсіндім", "thanks", "kk"), ("тусиндим", "thanks", "kk"), ("жақсы", "thanks", "kk"), ("жаксы", "thanks", "kk"),
+    ("түсінікті, рахмет", "thanks", "kk"), ("rahmet", "thanks", "kk"), ("thank you very much", "thanks", None),
+    ("thanks", "thanks", None),
+    # greeting plus intent -> "please write your question", with two examples
+    ("Здравствуйте, у меня вопрос", "greeting", "ru"), ("здравствуйте", "greeting", "ru"),
+    ("мне нужна помощь", "greeting", "ru"), ("помогите пожалуйста", "greeting", "ru"), ("алло", "greeting", "ru"),
+    ("добрый день, можно вопрос?", "greeting", "ru"), ("привет, хочу спросить", "greeting", "ru"),
+    ("zdravstvuite u menya vopros", "greeting", "ru"),
+    ("Сәлеметсіз бе, менің сұрағым бар", "greeting", "kk"), ("салеметсиз бе менин сурагым бар", "greeting", "kk"),
+    ("сәлем", "greeting", "kk"), ("көмек керек", "greeting", "kk"), ("комек керек", "greeting", "kk"),
+    ("hello, I have a question", "greeting", None), ("hi", "greeting", None),
+    # bare digits without a rating prompt -> a hint
+    ("3", "digits", "ru"), ("12", "digits", "ru"), ("0", "digits", "ru"),
+    # nothing to read
+    ("", "no-words", "ru"), ("?!", "no-words", "ru"),
+]
+
+
+@pytest.mark.parametrize(("message", "kind", "lang"), NOT_QUESTIONS, ids=[m or "empty" for m, _, _ in NOT_QUESTIONS])
+async def test_what_is_not_a_question_gets_its_own_reply(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore,
+                                                         message: str, kind: str, lang: str | None):
+    reply = await helpdesk.ask(citizen, message)
+    assert isinstance(reply, SmallTalk), reply
+    assert reply.kind == kind
+    if lang is not None:
+        assert reply.lang == lang
+    assert await store.open_tickets() == []
+    assert await store.count_questions() == 0
+
+
+async def test_not_questions_with_an_open_ticket_do_not_join_it(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore):
+    ticket = (await helpdesk.ask(citizen, UNRELATED_RU)).ticket
+    for message in ("спасибо", "Здравствуйте, у меня вопрос", "3", "👍"):
+        assert isinstance(await helpdesk.ask(citizen, message), SmallTalk)
+    assert await store.messages(ticket.id) == []
+
+
+async def test_a_question_after_thanks_is_answered(helpdesk: HelpDesk, citizen: Citizen):
+    await helpdesk.ask(citizen, "спасибо")
+    reply = await helpdesk.ask(citizen, "как получить эцп")
+    assert isinstance(reply, Answer) and reply.entry.id == "eds-obtain"
+
+
+async def test_a_bare_digit_rates_the_ticket_whose_prompt_is_open(helpdesk: HelpDesk, citizen: Citizen,
+                                                                  store: TicketStore):
+    from bot.helpdesk import Rated
+
+    ticket = (await helpdesk.ask(citizen, UNRELATED_RU)).ticket
+    await store.close_ticket(ticket.id, "Мария")
+    assert isinstance(await helpdesk.ask(citizen, "4"), SmallTalk)  # the prompt is not sent yet
+    await store.claim_notice(ticket.id)  # sent
+    reply = await helpdesk.ask(citizen, "4")
+    assert reply == Rated(ticket.id, 4, "ru")
+    assert (await store.ticket(ticket.id)).rating == 4
+    assert isinstance(await helpdesk.ask(citizen, "5"), SmallTalk)  # rated already
+    assert isinstance(await helpdesk.ask(citizen, "7"), SmallTalk)
+
+
+async def test_a_question_without_decisive_words_is_answered_in_the_interface_language(
+        helpdesk: HelpDesk, store: TicketStore):
+    kazakh = await store.citizen("telegram", "77", language="kk")
+    russian = await store.citizen("telegram", "78", language="ru")
+    assert (await helpdesk.ask(kazakh, "эцп")).lang == "kk"
+    assert (await helpdesk.ask(russian, "эцп")).lang == "ru"
+    assert (await helpdesk.ask(russian, "эцқ қалай алуға болады")).lang == "kk"  # the question shows its language

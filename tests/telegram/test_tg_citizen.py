@@ -503,3 +503,20 @@ def test_kazakh_time_phrases_are_grammatical() -> None:
     assert time_with_suffix("02.12 10:00", "ru") == "02.12 10:00"
     text = locales.text("kk", "escalated_off_hours", number=3, hours="", opens=time_with_suffix("02.12 10:00", "kk"))
     assert "10:00-ден кейін" in text
+
+
+async def test_a_photo_whose_caption_is_a_question_gets_the_caption_answered(tg: TG) -> None:
+    await tg.feed(tg.media(AIGUL, "photo", caption="как получить эцп"))
+    answer = tg.last(CITIZEN)
+    assert answer.buttons[:2] == ["f:y:eds-obtain", "f:n:eds-obtain"]
+    assert await tg.store.open_tickets() == []
+    await tg.feed(tg.media(AIGUL, "document"))  # no caption: a request to write in words
+    assert tg.texts(CITIZEN)[-1] == ru("media_without_ticket")
+
+
+async def test_librarians_group_names_media_in_its_language(tg: TG) -> None:
+    ticket = await tg.escalate(AIGUL)
+    for kind, word in (("document", "документ"), ("voice", "голосовое сообщение")):
+        await tg.feed(tg.media(AIGUL, kind))
+        copy = tg.sent(GROUP_ID, "copyMessage")[-1]
+        assert copy.params["caption"] == f"#{ticket.id} · Айгуль прислал(а) {word}"
