@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable, Generic, TypeVar
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, and_, delete, event, func, insert, or_, select, update
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, and_, delete, event, func, insert, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -189,7 +189,7 @@ class ProcessedUpdateRow(Base):
     owner: Mapped[str | None] = mapped_column(String(32), default=None)  # the instance handling it
     finished: Mapped[bool] = mapped_column(default=False)  # its handling ran to the end
     payload: Mapped[str | None] = mapped_column(Text, default=None)  # the update as received, until finished
-    counted: Mapped[bool] = mapped_column(default=True)  # counts towards flood control (button presses do not)
+    counted: Mapped[bool] = mapped_column(default=True, server_default=true())  # flood control counts it (buttons: no)
 
 
 class InstanceRow(Base):

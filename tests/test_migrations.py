@@ -46,9 +46,14 @@ async def test_a_database_made_before_migrations_keeps_its_tickets(tmp_path: Pat
     async with old._engine.begin() as connection:
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), INITIAL_REVISION))
         await connection.execute(text("DROP TABLE alembic_version"))  # ... as create_all made it, untracked
-    citizen = await old.citizen("telegram", "1")
-    ticket = await old.open_ticket(citizen.id, "старый вопрос", "ru")
+    async with old._engine.begin() as connection:  # rows as the first release wrote them (its columns only)
+        await connection.execute(text("INSERT INTO citizens (id, channel, external_id, language, first_name, blocked, "
+                                      "warned_private, created_at) VALUES (1, 'telegram', '1', 'ru', '', 0, 0, '2026-01-01')"))
+        await connection.execute(text("INSERT INTO tickets (id, citizen_id, status, kind, lang, question, candidates, "
+                                      "created_at, citizen_blocked) VALUES (1, 1, 'open', 'unmatched', 'ru', "
+                                      "'старый вопрос', '[]', '2026-01-01', 0)"))
     await old.dispose()
+    ticket = type("Old", (), {"id": 1})
 
     assert await asyncio.to_thread(cli.main, ["db", "upgrade", "--database", url]) == 0  # its own event loop
     upgraded = TicketStore.from_url(url)

@@ -153,7 +153,8 @@ async def test_post_init_sets_the_commands_and_schedules_delivery(tg: TG) -> Non
 
     (call,) = tg.sent(method="setMyCommands")
     assert [c["command"] for c in call.params["commands"]] == [name for name, _ in CITIZEN_COMMANDS]
-    assert sorted(job.name for job in tg.app.job_queue.jobs()) == ["delivery", "heartbeat", "purge question log"]
+    assert sorted(job.name for job in tg.app.job_queue.jobs()) == ["close idle tickets", "delivery", "heartbeat",
+                                                                      "purge question log"]
     assert tg.sql("SELECT id FROM instances") == [(tg.store.instance,)]  # alive before the first update
     for job in tg.app.job_queue.jobs():
         job.schedule_removal()
