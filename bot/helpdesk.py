@@ -300,11 +300,10 @@ class HelpDesk:
         recent = [(moment, ticket_id) for ticket_id, moment in last.items() if now - moment < CONVERSATION_WINDOW]
         return by_id[max(recent)[1]] if recent else None
 
-    def language(self, question: str, decision: Decision, citizen: Citizen) -> str:
-        """The answer's language: the question's own when it shows one, else the citizen's interface language."""
-        if self.library.matcher.language_is_clear(question) or citizen.language not in ("ru", "kk"):
-            return decision.lang
-        return citizen.language
+    def language(self, question: str, citizen: Citizen) -> str:
+        """The reply's language: the question's own when it shows one, else the citizen's interface language."""
+        lang, clear = self.library.matcher.language(question)
+        return lang if clear or citizen.language not in ("ru", "kk") else citizen.language
 
     async def ask(self, citizen: Citizen, question: str, *, open_tickets: list[Ticket] | None = None,
                   replying_to: int | None = None) -> Reply:
@@ -321,7 +320,7 @@ class HelpDesk:
         talking = await self._conversation(open_tickets, replying_to) if question else None
         if talking is not None:
             await self.store.add_message(talking.id, "citizen", masked, author=citizen.first_name)
-            return FollowUp(talking, talking.lang)
+            return FollowUp(talking, self.language(question, citizen))
         ui_lang = citizen.language if citizen.language in ("ru", "kk") else "ru"
         talk = self.small_talk.kind(question)
         if talk == "digits":
@@ -336,11 +335,11 @@ class HelpDesk:
         if open_tickets and unreadable:  # words the bot cannot read (another script): the librarian may
             ticket = open_tickets[-1]
             await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
-            return FollowUp(ticket, ticket.lang)
+            return FollowUp(ticket, ui_lang)
         if talk is not None or decision.reason == "no-words":
             lang = "kk" if textnorm.has_kazakh_letters(question) else self.small_talk.language(question) or ui_lang
             return SmallTalk(talk or "no-words", lang if lang in ("ru", "kk") else ui_lang)
-        lang = self.language(question, decision, citizen)
+        lang = self.language(question, citizen)
         top = decision.candidates[0].score if decision.candidates else 0.0
         await self.store.log_question(citizen.id, masked, lang, decision.decision, decision.entry, top)
         kb = self.library.kb
@@ -356,7 +355,7 @@ class HelpDesk:
         if open_tickets:  # the bot cannot answer it: the librarians on the open ticket will
             ticket = open_tickets[-1]
             await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
-            return FollowUp(ticket, ticket.lang)
+            return FollowUp(ticket, lang)
         return await self.escalate(citizen, masked, lang, candidates=scores(decision))
 
     async def escalate(self, citizen: Citizen, question: str, lang: str, *, kind: str = "unmatched",

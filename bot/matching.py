@@ -385,12 +385,12 @@ class Matcher:
     def _detect_language(self, question: str, readings: list[list[list[str]]]) -> str:
         return self._language_votes(question, readings)[0]
 
-    def language_is_clear(self, question: str) -> bool:
-        """Whether the question itself says its language (Kazakh letters, or more words of one language than
-        of the other); when not, a front end answers in the citizen's interface language."""
+    def language(self, question: str) -> tuple[str, bool]:
+        """The question's language, and whether the question itself says so (Kazakh letters, or more words of
+        one language than of the other); when not, a front end answers in the citizen's interface language."""
         readings = [[textnorm.tokens(r) for r in textnorm.latin_readings(word)] if textnorm.is_latin(word)
                     else [textnorm.tokens(word)] for word in textnorm.raw_words(question)]
-        return self._language_votes(question, readings)[1]
+        return self._language_votes(question, readings)
 
     def _language_votes(self, question: str, readings: list[list[list[str]]]) -> tuple[str, bool]:
         if textnorm.has_kazakh_letters(question):
