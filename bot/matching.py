@@ -26,6 +26,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from bot import text as textnorm
+from bot import wordinfo
 from bot.knowledge import KnowledgeBase
 
 # Calibrated on tests/data/eval.yaml and ../shared/eval/dev.yaml (see README). Scores are in [0, 1].
@@ -36,6 +37,11 @@ ANSWER_TYPICAL = 0.1     # ... and use words typical of the entry, not only of o
 CLARIFY_THRESHOLD = 0.48  # below this nothing fits: a librarian's question
 CLARIFY_UNKNOWN_LIMIT = 0.3  # a question offered a choice must be mostly words the knowledge base uses
 UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the knowledge base never uses is not ours
+OFFER_MARGIN = 0.2        # an entry leading by this much is offered even when part of the question is unfamiliar ...
+OFFER_UNKNOWN_LIMIT = 0.6  # ... unless the unfamiliar part is most of the question,
+OFFER_FIT = 0.6           # ... when it fits well and two or more of the question's words are the knowledge base's
+ONE_WORD_SURE = 0.9       # a one-word question is answered when its entry fits it this well ...
+ONE_WORD_SHARED = 0.7     # ... or no other entry scores this share of the best one's score; else a choice
 CLARIFY_WINDOW = 0.15     # options offered are within this distance of the best one
 MAX_OPTIONS = 3
 TYPO_MAX_COUNT = 2        # a stem used at most this often in the knowledge base may be a misspelling ...
@@ -69,7 +75,7 @@ FILLER_WORDS = """
 здрасте привет добрый день вечер утро доброе спасибо благодарю срочно быстро очень просто вообще теперь
 сейчас уже еще ещё есть был была было были будет буду если чтоб всем все всё весь вся также тоже либо
 ну вопрос вопросы узнать интересует интересно знаю знать подскажет кто-нибудь какой-то ли ль
-што шо че чё чо первый раз впервые стоит
+што шо че чё чо первый раз впервые стоит образом
 мен сен ол біз сіз олар менің сенің оның біздің сіздің маған саған оған бізге сізге мені сені оны
 және мен бен пен да де та те ма ме ба бе па пе ғой қой ше шы ау ей
 қалай калай қайда кайда қашан кашан неге неліктен не қандай кандай қанша канша кім ким қай кай
@@ -416,7 +422,8 @@ class Matcher:
             if key in self._fillers or (key.isdigit() and similarity == 0):
                 continue  # function words; numbers the knowledge base never uses (years, amounts) say nothing
             known = similarity > 0 and key in self._weight
-            weight = self._weight[key] if known else self._unknown_weight
+            weight = self._weight[key] if known else self._unknown_weight * (
+                wordinfo.unknown_weight(word) if lang == "ru" else 1.0)
             if key in seen:  # a word said twice counts once, at its best reading
                 if similarity > result[seen[key]].similarity:
                     result[seen[key]] = Term(word, key, similarity, weight, known)
@@ -509,14 +516,28 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
     answer_typical = ANSWER_TYPICAL if answer_typical is None else answer_typical
     total = sum(t.weight for t in terms)
     unknown = sum(t.weight for t in terms if not t.known) / total if total else 0.0
-    if not ranked or ranked[0].fit < clarify_threshold or unknown >= unknown_limit:
+    if not ranked or ranked[0].fit < clarify_threshold:
         return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
     top = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    # The best entry fits what the question says in the knowledge base's words and leads clearly, but part
+    # of the question is unfamiliar ("справка о несудимости для Мадрида"): offer it, with "ask a librarian".
+    offer = (top.fit >= OFFER_FIT and top.score - runner_up >= OFFER_MARGIN and top.evidence >= answer_evidence
+             and unknown < OFFER_UNKNOWN_LIMIT and sum(t.known for t in terms) >= 2)
+    if unknown >= unknown_limit:
+        if offer:
+            return Decision("clarify", lang, (top,), None, "unfamiliar", terms)
+        return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
+    if len(terms) == 1 and top.score < ONE_WORD_SURE and runner_up >= ONE_WORD_SHARED * top.score:
+        # One word that several entries share ("пособие", "справка", "жәрдемақы"): a choice, never one answer.
+        options = [c for c in ranked[:MAX_OPTIONS] if c.score >= ONE_WORD_SHARED * top.score]
+        return Decision("clarify", lang, tuple(options), None, "one-word", terms)
     if (top.fit >= answer_threshold and top.score - runner_up >= answer_margin
             and top.evidence >= answer_evidence and top.typical >= answer_typical):
         return Decision("answer", lang, tuple(ranked[:MAX_OPTIONS]), top.id, "confident", terms)
     if unknown >= clarify_unknown_limit:  # not sure, and much of the question is foreign: a librarian's
+        if offer:
+            return Decision("clarify", lang, (top,), None, "unfamiliar", terms)
         return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
     floor = top.score - CLARIFY_WINDOW
     options = [c for c in ranked[:MAX_OPTIONS] if c.score >= floor and c.fit >= clarify_threshold * 0.75]

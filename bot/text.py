@@ -167,6 +167,8 @@ def stem(word: str, lang: str = "ru") -> str:
                         break
                 else:
                     break
+        elif len(folded) <= 3:
+            pass  # "тоо", "вуз", "зал": too short for Snowball's endings ("тоо" is not "то")
         else:
             if folded.endswith("пись"):
                 # Snowball reads the nouns подпись / запись / роспись as reflexive verbs ("подп").

@@ -253,3 +253,48 @@ def test_matcher_on_a_tiny_knowledge_base(make_kb, tmp_path):
     assert_answers(matcher.match("электронная цифровая подпись"), "tiny-eds")  # a synonym of эцп
     assert_answers(matcher.match("адресная справка"), "tiny-address")
     assert matcher.match("справка").decision == "clarify"
+
+
+# --- knowing when it knows -------------------------------------------------------------------------
+
+
+def test_unknown_grammar_words_weigh_by_their_frequency_and_topic_words_fully() -> None:
+    from bot.wordinfo import MIN_WEIGHT, unknown_weight
+
+    assert unknown_weight("является") == MIN_WEIGHT  # a very common verb tells almost nothing
+    assert unknown_weight("требуется") < 0.6 and unknown_weight("осуществить") < 0.8
+    assert unknown_weight("мадрида") == 1.0  # a name: the question is about something else
+    assert unknown_weight("кино") == 1.0 and unknown_weight("бешбармака") == 1.0
+    assert unknown_weight("жыртылып") == 1.0  # Kazakh (no resource here): full weight
+
+
+@pytest.mark.parametrize("question", ["пособие", "жәрдемақы", "справка", "удостоверение"])
+def test_one_word_that_several_entries_share_gets_a_choice(matcher: Matcher, question: str) -> None:
+    decision = matcher.match(question)
+    assert decision.decision == "clarify" and len(decision.candidates) >= 2
+
+
+@pytest.mark.parametrize(("question", "entry"), [("алименты", "alimony-paternity"), ("апостиль", "apostille"),
+                                                 ("осмс", "medical-insurance"), ("регистрация тоо", "company-registration")])
+def test_one_word_that_belongs_to_one_entry_is_answered(matcher: Matcher, question: str, entry: str) -> None:
+    assert matcher.match(question).entry == entry
+
+
+def test_a_clear_lead_with_an_unfamiliar_part_is_offered_not_escalated(matcher: Matcher) -> None:
+    for question, entry in (("нужна справка о несудимости для Мадрида", "criminal-record"),
+                            ("Каким образом можно осуществить получение электронной цифровой подписи", "eds-obtain")):
+        decision = matcher.match(question)
+        assert decision.decision == "clarify" and [c.id for c in decision.candidates] == [entry], question
+    for question in ("курс евро", "какой курс доллара сегодня", "Как долететь до Мадрида"):
+        assert matcher.match(question).decision == "escalate", question
+
+
+@pytest.mark.parametrize(("question", "entry"), [
+    ("эцп не работает", "ncalayer"), ("пароль от ключа забыл", "eds-renew"), ("не приходит смс", "mobile-citizens-base"),
+    ("егов ашылмайды", "egov-registration"), ("не могу подписать документ эцп", "ncalayer")])
+def test_problem_reports_reach_the_entry_that_helps(matcher: Matcher, question: str, entry: str) -> None:
+    assert matcher.match(question).entry == entry
+
+
+def test_what_to_do_alone_is_not_an_answer(matcher: Matcher) -> None:
+    assert matcher.match("что делать").decision != "answer"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -12,7 +13,7 @@ from telegram.request import BaseRequest
 from telegram.ext import (Application, ApplicationBuilder, ApplicationHandlerStop,
                           CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
-from bot import locales
+from bot import locales, wordinfo
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
 from bot.tickets import utcnow
@@ -214,6 +215,9 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
         app.job_queue.run_repeating(keep_alive_job, interval=interval, first=interval, name="heartbeat")
         if settings.webhook is None:  # polling: this is the only process receiving updates
             await recover_unfinished(app)
+        # The word frequencies and the morphological analyser load once, off the event loop, before the
+        # first question with a word the knowledge base does not know needs them.
+        app.create_task(asyncio.to_thread(wordinfo.warm_up), name="load word frequencies")
 
     async def post_shutdown(app: Application) -> None:
         await courier.settled(timeout=10)  # what is not sent by then stays in the database for the next start
