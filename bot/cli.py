@@ -183,9 +183,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for kind, tally in sorted(report.by_kind.items()):
         r = tally.ratios()
         if tally.positives:
-            print(f"  {kind:9} n={tally.positives:3}  top1 {r['top1']:.2f}  reachable {r['reachable']:.2f}  wrong {tally.wrong}")
+            print(f"  {kind:13} n={tally.positives:3}  top1 {r['top1']:.2f}  reachable {r['reachable']:.2f}  wrong {tally.wrong}")
         if tally.negatives:
-            print(f"  {kind:9} n={tally.negatives:3}  negatives answered {tally.negatives_answered}  escalated {r['negatives_escalated']:.2f}")
+            print(f"  {kind:13} n={tally.negatives:3}  negatives answered {tally.negatives_answered}  escalated {r['negatives_escalated']:.2f}")
     if report.misses:
         print("misses:")
         for outcome, question, expect, decision in report.misses:

@@ -15,7 +15,7 @@ from bot.knowledge import KnowledgeBase
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EVAL_FILE = PROJECT_ROOT / "tests" / "data" / "eval.yaml"
 DEV_FILE = PROJECT_ROOT.parent / "shared" / "eval" / "dev.yaml"
-KINDS = {"para", "short", "typo", "kk", "translit", "layout", "neg"}
+KINDS = {"para", "short", "typo", "kk", "kk-ru-letters", "translit", "layout", "formal", "problem", "neg"}
 
 
 @pytest.fixture(scope="module")
