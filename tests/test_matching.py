@@ -178,7 +178,7 @@ def test_clarify_offers_two_or_three_candidates(matcher: Matcher, question: str)
     assert decision.decision == "clarify"
     assert 2 <= len(decision.candidates) <= 3
     assert decision.entry is None
-    assert decision.reason in ("close-call", "unsure")
+    assert decision.reason in ("close-call", "unsure", "one-word")
 
 
 def test_clarify_on_certificates_offers_the_certificates(matcher: Matcher):
@@ -281,10 +281,12 @@ def test_one_word_that_belongs_to_one_entry_is_answered(matcher: Matcher, questi
 
 
 def test_a_clear_lead_with_an_unfamiliar_part_is_offered_not_escalated(matcher: Matcher) -> None:
-    for question, entry in (("нужна справка о несудимости для Мадрида", "criminal-record"),
-                            ("Каким образом можно осуществить получение электронной цифровой подписи", "eds-obtain")):
-        decision = matcher.match(question)
-        assert decision.decision == "clarify" and [c.id for c in decision.candidates] == [entry], question
+    decision = matcher.match("нужна справка о несудимости для Мадрида")
+    assert decision.decision == "clarify" and [c.id for c in decision.candidates] == ["criminal-record"]
+    # The words of a formal request ("каким образом", "осуществить", "прошу разъяснить порядок") frame it.
+    for question in ("Каким образом можно осуществить получение электронной цифровой подписи",
+                     "Прошу разъяснить порядок получения электронной цифровой подписи"):
+        assert matcher.match(question).entry == "eds-obtain", question
     for question in ("курс евро", "какой курс доллара сегодня", "Как долететь до Мадрида"):
         assert matcher.match(question).decision == "escalate", question
 
