@@ -34,7 +34,7 @@ ANSWER_THRESHOLD = 0.48   # the best entry must score at least this to be answer
 ANSWER_MARGIN = 0.06      # ... and lead the runner-up by at least this much
 ANSWER_EVIDENCE = 0.4    # ... and match question words worth at least this (common words alone are not enough)
 ANSWER_TYPICAL = 0.1     # ... and use words typical of the entry, not only of one odd variant
-CLARIFY_THRESHOLD = 0.48  # below this nothing fits: a librarian's question
+CLARIFY_THRESHOLD = 0.49  # below this nothing fits: a librarian's question
 CLARIFY_UNKNOWN_LIMIT = 0.3  # a question offered a choice must be mostly words the knowledge base uses
 UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the knowledge base never uses is not ours
 OFFER_MARGIN = 0.2        # an entry leading by this much is offered even when part of the question is unfamiliar ...
@@ -326,8 +326,8 @@ class Matcher:
                 return stem[:size], 0.9
         # A misspelling that sounds the same: "тилифон", "министирств", "вастанов", "сат".
         same_sound = self._by_sound.get(textnorm.sound(stem))
-        if same_sound is not None:
-            return same_sound, 0.9
+        if same_sound is not None and abs(len(same_sound) - len(stem)) <= max(2, len(stem) // 3):
+            return same_sound, 0.9  # (not "ыыыы...": it sounds like "е" once its letters are merged)
         best, best_score = stem, 0.0
         if len(stem) >= PREFIX_MIN:
             # Inflection the stemmer missed: a known word that the stem begins with, or that begins with it.

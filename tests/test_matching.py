@@ -300,3 +300,8 @@ def test_problem_reports_reach_the_entry_that_helps(matcher: Matcher, question: 
 
 def test_what_to_do_alone_is_not_an_answer(matcher: Matcher) -> None:
     assert matcher.match("что делать").decision != "answer"
+
+
+def test_a_long_run_of_one_letter_is_not_a_short_word_that_sounds_alike(matcher: Matcher) -> None:
+    """"ыыыы..." merges to the sound of "е" (a one-letter word of a variant): that is no match."""
+    assert matcher.match("ы" * 40).decision == "escalate"

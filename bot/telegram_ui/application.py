@@ -217,7 +217,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
             await recover_unfinished(app)
         # The word frequencies and the morphological analyser load once, off the event loop, before the
         # first question with a word the knowledge base does not know needs them.
-        app.create_task(asyncio.to_thread(wordinfo.warm_up), name="load word frequencies")
+        app.bot_data["warm_up"] = asyncio.get_running_loop().create_task(asyncio.to_thread(wordinfo.warm_up))
 
     async def post_shutdown(app: Application) -> None:
         await courier.settled(timeout=10)  # what is not sent by then stays in the database for the next start
