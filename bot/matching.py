@@ -40,6 +40,8 @@ UNKNOWN_LIMIT = 0.4       # a question that is this much (by weight) words the k
 OFFER_MARGIN = 0.2        # an entry leading by this much is offered even when part of the question is unfamiliar ...
 OFFER_UNKNOWN_LIMIT = 0.6  # ... unless the unfamiliar part is most of the question,
 OFFER_FIT = 0.6           # ... when it fits well and two or more of the question's words are the knowledge base's
+WEAK_OFFER_SCORE = 0.4    # below the clarify threshold, an entry scoring this much ...
+WEAK_OFFER_MARGIN = 0.13  # ... and leading the runner-up by this much is still offered
 ONE_WORD_SURE = 0.9       # a one-word question is answered when its entry fits it this well ...
 ONE_WORD_SHARED = 0.7     # ... or no other entry scores this share of the best one's score; else a choice
 CLARIFY_WINDOW = 0.15     # options offered are within this distance of the best one
@@ -523,14 +525,21 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
     answer_typical = ANSWER_TYPICAL if answer_typical is None else answer_typical
     total = sum(t.weight for t in terms)
     unknown = sum(t.weight for t in terms if not t.known) / total if total else 0.0
-    if not ranked or ranked[0].fit < clarify_threshold:
-        return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
+    if not ranked:
+        return Decision("escalate", lang, (), None, "no-match", terms)
     top = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    known_words = sum(t.known for t in terms)
+    if top.fit < clarify_threshold:
+        # Nothing fits well; but an entry that leads the others clearly on two or more of the question's
+        # words is worth offering (with "ask a librarian") rather than handing the citizen over unasked.
+        if top.score >= WEAK_OFFER_SCORE and top.score - runner_up >= WEAK_OFFER_MARGIN and known_words >= 2:
+            return Decision("clarify", lang, (top,), None, "weak-lead", terms)
+        return Decision("escalate", lang, tuple(ranked[:MAX_OPTIONS]), None, "no-match", terms)
     # The best entry fits what the question says in the knowledge base's words and leads clearly, but part
     # of the question is unfamiliar ("справка о несудимости для Мадрида"): offer it, with "ask a librarian".
     offer = (top.fit >= OFFER_FIT and top.score - runner_up >= OFFER_MARGIN and top.evidence >= answer_evidence
-             and unknown < OFFER_UNKNOWN_LIMIT and sum(t.known for t in terms) >= 2)
+             and unknown < OFFER_UNKNOWN_LIMIT and known_words >= 2)
     if unknown >= unknown_limit:
         if offer:
             return Decision("clarify", lang, (top,), None, "unfamiliar", terms)

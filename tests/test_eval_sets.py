@@ -34,7 +34,7 @@ def summary(out: str) -> str:
 # Russian letters, 96 negatives). On it the matcher does not yet reach the targets (top-1 0.95,
 # reachable 0.98); these floors are the figures measured on 2026-12-01, so that nothing slips back, while
 # wrong answers (<= 1%) and negatives answered (1 of 96, <= 2%) are held to the targets themselves.
-EVAL_FLOORS = ["--min-top1", "0.92", "--min-reachable", "0.95", "--max-wrong", "0.01",
+EVAL_FLOORS = ["--min-top1", "0.92", "--min-reachable", "0.965", "--max-wrong", "0.01",
                "--max-negatives-answered", "1", "--min-negatives-escalated", "0.9"]
 
 

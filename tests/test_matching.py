@@ -305,3 +305,16 @@ def test_what_to_do_alone_is_not_an_answer(matcher: Matcher) -> None:
 def test_a_long_run_of_one_letter_is_not_a_short_word_that_sounds_alike(matcher: Matcher) -> None:
     """"ыыыы..." merges to the sound of "е" (a one-letter word of a variant): that is no match."""
     assert matcher.match("ы" * 40).decision == "escalate"
+
+
+def test_a_weak_but_clear_lead_on_two_words_is_offered_one_word_is_not() -> None:
+    from bot.matching import Candidate, Term, decide
+
+    ranked = [Candidate("iin", 0.43, fit=0.46, typical=0.3, evidence=0.5), Candidate("apostille", 0.28, fit=0.3)]
+    two = (Term("иин", "иин", 1.0, 0.5, True), Term("документов", "документ", 1.0, 0.5, True))
+    one = (Term("курс", "курс", 1.0, 0.8, True), Term("евро", "евро", 0.0, 1.0, False))
+    offered = decide(ranked, "ru", two)
+    assert (offered.decision, [c.id for c in offered.candidates], offered.reason) == ("clarify", ["iin"], "weak-lead")
+    assert decide(ranked, "ru", one).decision == "escalate"
+    close = [ranked[0], Candidate("apostille", 0.38, fit=0.4)]  # no clear lead: a librarian's question
+    assert decide(close, "ru", two).decision == "escalate"
