@@ -64,11 +64,13 @@ from typing import TypeVar
 import yaml
 from rapidfuzz import fuzz, process, utils
 
-from bot import text as textnorm
-from bot.knowledge import Entry, KnowledgeBase, bundled_knowledge_dir, load_knowledge
-from bot.matching import Matcher
-
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # this checkout's bot package, not whichever one is installed
+
+from bot import text as textnorm  # noqa: E402
+from bot.knowledge import Entry, KnowledgeBase, bundled_knowledge_dir, load_knowledge  # noqa: E402
+from bot.matching import Matcher  # noqa: E402
 
 QUESTION_FILES = (ROOT / "tests" / "data" / "eval.yaml", ROOT.parent / "shared" / "eval" / "dev.yaml")
 PROCESS_QUESTION = "как получить эцп"

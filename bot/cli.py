@@ -7,7 +7,6 @@ Exit codes: 0 success; 1 a check failed (lint errors, eval under target); 2 bad 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -35,13 +34,27 @@ def knowledge_dir(option: str | None) -> Path:
     return path
 
 
+def _not_loaded(error: KnowledgeError) -> UsageError:
+    errors = [p for p in error.problems if p.severity == "error"]
+    more = f" (and {len(errors) - 1} more problems: run egov-bot kb lint)" if len(errors) > 1 else ""
+    return UsageError(f"the knowledge base does not load: {errors[0]}{more}")
+
+
 def load(option: str | None) -> KnowledgeBase:
     try:
         return load_knowledge(knowledge_dir(option))
     except KnowledgeError as error:
-        errors = [p for p in error.problems if p.severity == "error"]
-        more = f" (and {len(errors) - 1} more problems: run egov-bot kb lint)" if len(errors) > 1 else ""
-        raise UsageError(f"the knowledge base does not load: {errors[0]}{more}") from None
+        raise _not_loaded(error) from None
+
+
+def load_matcher(option: str | None) -> Matcher:
+    """The matcher of the knowledge base (`.kb`), from the on-disk index cache when it is current."""
+    from bot.index_cache import load_indexed
+
+    try:
+        return load_indexed(knowledge_dir(option))
+    except KnowledgeError as error:
+        raise _not_loaded(error) from None
 
 
 # --- match ------------------------------------------------------------------------------------
@@ -69,8 +82,8 @@ def explain(question: str, decision: Decision, kb: KnowledgeBase) -> str:
 
 
 def cmd_match(args: argparse.Namespace) -> int:
-    kb = load(args.knowledge)
-    matcher = Matcher(kb)
+    matcher = load_matcher(args.knowledge)
+    kb = matcher.kb
     if args.jsonl:
         out = sys.stdout
         for line in sys.stdin:
@@ -168,12 +181,13 @@ def evaluate(matcher: Matcher, items: list[dict]) -> EvalReport:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    kb = load(args.knowledge)
+    matcher = load_matcher(args.knowledge)
+    kb = matcher.kb
     items = read_eval_file(Path(args.file))
     unknown = sorted({str(i["expect"]) for i in items if i["expect"] is not None and kb.entry(str(i["expect"])) is None})
     if unknown:
         print(f"warning: expected entries not in the knowledge base: {', '.join(unknown)}", file=sys.stderr)
-    report = evaluate(Matcher(kb), items)
+    report = evaluate(matcher, items)
     total = report.total
     ratios = total.ratios()
     print(f"questions: {total.positives + total.negatives} ({total.positives} with an entry, {total.negatives} for librarians)")
@@ -281,6 +295,8 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def _use_uvloop() -> None:
     """uvloop, where installed (not on Windows), runs the bot's event loop: less CPU per message."""
+    import asyncio
+
     try:
         import uvloop
     except ImportError:
@@ -290,6 +306,7 @@ def _use_uvloop() -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """The Telegram bot with long polling; settings from the environment and .env."""
+    import asyncio
     import logging
 
     from bot.config import ConfigError, Settings, environment
@@ -338,6 +355,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def with_helpdesk(args: argparse.Namespace, work):
     """Run `await work(helpdesk)` over the database of --database / DATABASE_URL; its errors are usage errors."""
+    import asyncio
+
     from bot.helpdesk import HelpDesk
     from bot.tickets import StoreError, TicketStore
 
@@ -369,6 +388,8 @@ async def _upgrade(url: str) -> None:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Apply the database migrations (also done by `egov-bot run` at start)."""
+    import asyncio
+
     from bot.tickets import StoreError
 
     url = database_url(args.database)

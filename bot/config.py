@@ -15,7 +15,6 @@ from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.knowledge import bundled_knowledge_dir
-from bot.tickets import default_database_url
 
 DEFAULT_HOURS = "Mon-Fri 09:00-18:00"
 DEFAULT_TIMEZONE = "Asia/Almaty"
@@ -135,6 +134,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"), *,
                  webhook: bool = False) -> "Settings":
         """Settings from the environment, with an optional .env file for what the environment lacks."""
+        from bot.tickets import default_database_url  # here: bot.tickets imports SQLAlchemy, which `match` does not need
+
         values = environment(env_file, environ)
 
         def get(name: str) -> str:
@@ -208,6 +209,28 @@ def environment(env_file: Path | None = Path(".env"), environ: Mapping[str, str]
 def setting(name: str, option: str | None = None, default: str | None = None) -> str | None:
     """One setting for any command: the command-line option, else the environment, else .env, else the default."""
     return option or environment().get(name, "").strip() or default
+
+
+CACHE_OFF = frozenset({"off", "none", "no", "0", "false"})
+
+
+def cache_directory(values: Mapping[str, str] | None = None) -> Path | None:
+    """Where egov-bot keeps what it can rebuild (the compiled matcher index): EGOV_BOT_CACHE_DIR, else
+    $XDG_CACHE_HOME/egov-bot, else ~/.cache/egov-bot; None when EGOV_BOT_CACHE_DIR is "off" (or 0, no)."""
+    values = environment() if values is None else values
+    chosen = values.get("EGOV_BOT_CACHE_DIR", "").strip()
+    if chosen.lower() in CACHE_OFF:
+        return None
+    if chosen:
+        return Path(chosen).expanduser()
+    xdg = values.get("XDG_CACHE_HOME", "").strip()
+    if xdg and Path(xdg).is_absolute():  # the XDG spec: a relative value is to be ignored
+        return Path(xdg) / "egov-bot"
+    home = values.get("HOME", "").strip()
+    try:
+        return (Path(home) if home else Path.home()) / ".cache" / "egov-bot"
+    except RuntimeError:  # no home directory to be found: no cache
+        return None
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -16,6 +16,7 @@ import yaml
 
 from bot import locales, places, privacy
 from bot import text as textnorm
+from bot.index_cache import load_indexed
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matching import Decision, Matcher, group_similar
 from bot.places import AccessPoint
@@ -130,9 +131,9 @@ class Stats:
 class Library:
     """A knowledge base with its matcher and the library access points: swapped as one piece on reload."""
 
-    def __init__(self, kb: KnowledgeBase, points: list[AccessPoint] | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, points: list[AccessPoint] | None = None, matcher: Matcher | None = None) -> None:
         self.kb = kb
-        self.matcher = Matcher(kb)
+        self.matcher = matcher if matcher is not None and matcher.kb is kb else Matcher(kb)
         self.points = list(points or [])
 
     @classmethod
@@ -140,9 +141,10 @@ class Library:
         """The knowledge base of `directory` and its access_points.yaml (when there is one); KnowledgeError
         lists the problems of both, each with file and line."""
         problems: list[Problem] = []
-        kb = points = None
+        kb = points = matcher = None
         try:
-            kb = load_knowledge(directory)
+            matcher = load_indexed(directory)  # built, or from the on-disk cache of this very knowledge and code
+            kb = matcher.kb
         except KnowledgeError as error:
             problems += error.problems
         path = Path(directory) / "access_points.yaml"
@@ -152,7 +154,7 @@ class Library:
             problems += error.problems
         if kb is None or points is None:
             raise KnowledgeError(problems)
-        return cls(kb, points)
+        return cls(kb, points, matcher)
 
     def problems(self) -> list[Problem]:
         """What `kb lint` reports on a loaded knowledge base: its warnings, and question variants the

@@ -177,6 +177,11 @@ class _LineLoader(yaml.SafeLoader):
     pass
 
 
+# libyaml's parser where PyYAML was built with it: several times faster, the same safe constructors.
+# A file it rejects is read again by the pure-Python loader, whose error messages are more precise.
+_FastLineLoader = type("_FastLineLoader", (yaml.CSafeLoader,), {}) if getattr(yaml, "__with_libyaml__", False) else None
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Mapping:
     mapping = _Mapping()
     mapping.line = node.start_mark.line + 1
@@ -207,9 +212,10 @@ def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> str:
     return loader.construct_scalar(node)
 
 
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+for _loader in filter(None, (_LineLoader, _FastLineLoader)):
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
 def read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
@@ -222,6 +228,11 @@ def read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
     except OSError as error:
         problems.append(Problem(shown, 0, f"cannot read the file ({error.strerror})"))
         return None
+    if _FastLineLoader is not None:
+        try:
+            return yaml.load(text, Loader=_FastLineLoader)  # noqa: S506 - a CSafeLoader subclass
+        except yaml.YAMLError:
+            pass  # reported below, as the pure-Python loader words it
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:

@@ -229,6 +229,16 @@ class Matcher:
             for term in terms:
                 self._postings[term].append(doc_id)
 
+    # A built index pickles (bot.index_cache keeps one on disk); the per-process word cache is made anew.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_lookup", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lookup = lru_cache(maxsize=50_000)(self._lookup_uncached)
+
     def _typo_fixes(self, counts: Counter, protected: set[str]) -> dict[str, str]:
         """Rare stems that are misspellings of a much more frequent one, mapped to it."""
         frequent = sorted(word for word, n in counts.items() if n >= TYPO_SOURCE_MIN and word not in self._fillers)
@@ -250,7 +260,7 @@ class Matcher:
         return fixes
 
     def _set_vocabulary(self, vocabulary: set[str], counts: Counter | None = None) -> None:
-        vocabulary = vocabulary - self._fillers
+        vocabulary = vocabulary - self._fillers - {""}  # a stray letter ("узнат,ь") can leave an empty stem
         self._vocabulary = vocabulary
         self._sorted = sorted(vocabulary)
         self._by_initial: dict[str, list[str]] = defaultdict(list)

@@ -70,22 +70,36 @@ _TOKEN = re.compile(r"[0-9a-zа-яёәғқңөұүһіäöüūığşçñń]+(?:'
 _KEEP_ACCENTED = frozenset("йёЙЁäöüūğşçñńÄÖÜŪĞŞÇÑŃ")  # letters of their own (Russian; Kazakh Latin)
 
 
+_CHAR_FOLD_SIZE = 20_000
+
+
+class _CharFold(dict):
+    """clean()'s per-character rule as a str.translate table, filled in as characters are first seen."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        category = unicodedata.category(char)
+        if category in ("Cf", "Cc", "Co", "Cs", "Mn", "Me") and char not in "\n\t":
+            result = None
+        elif category[0] == "L" and char not in _KEEP_ACCENTED and unicodedata.decomposition(char)[:1] not in ("", "<"):
+            result = unicodedata.normalize("NFD", char)[0]
+        else:
+            result = char
+        if len(self) < _CHAR_FOLD_SIZE:  # a bounded table: a flood of odd characters cannot grow it forever
+            self[code] = result
+        return result
+
+
+_CHAR_FOLD = _CharFold()
+
+
 def clean(text: str) -> str:
     """Lower-case, NFKC-normalised text without invisible characters, control characters or stray accents.
 
     A combining mark that NFKC fuses into an unusual letter ("у" + diaeresis -> "ӱ") is dropped again,
     so the word reads as typed; й and ё stay (the stemmer needs them; they are folded later).
     """
-    text = unicodedata.normalize("NFKC", text)
-    kept = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category in ("Cf", "Cc", "Co", "Cs", "Mn", "Me") and char not in "\n\t":
-            continue
-        if category[0] == "L" and char not in _KEEP_ACCENTED and unicodedata.decomposition(char)[:1] not in ("", "<"):
-            char = unicodedata.normalize("NFD", char)[0]
-        kept.append(char)
-    return "".join(kept).lower()
+    return unicodedata.normalize("NFKC", text).translate(_CHAR_FOLD).lower()
 
 
 def raw_words(text: str) -> list[str]:

@@ -15,6 +15,15 @@ from bot.knowledge import KnowledgeBase, bundled_knowledge_dir, load_knowledge
 from bot.matching import Matcher
 from bot.tickets import TicketStore
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _index_cache_dir(tmp_path_factory):
+    """The compiled-index cache of every test (and of the processes tests start) under pytest's tmp dir,
+    never the developer's ~/.cache."""
+    os.environ["EGOV_BOT_CACHE_DIR"] = str(tmp_path_factory.mktemp("index-cache"))
+    yield
+
+
 # --- a tiny, valid knowledge base -------------------------------------------------------------
 
 TINY_CATEGORIES = """\
