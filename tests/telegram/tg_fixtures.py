@@ -55,7 +55,7 @@ async def make_tg(tmp_path: Path, library: Library, access_points: list):
         database_url = database_url or f"sqlite+aiosqlite:///{db_path}"
         store = TicketStore.from_url(database_url)
         extra = {"clock": clock} if clock else {}
-        helpdesk = HelpDesk(Library(library.kb, access_points), store, hours=hours, **extra)  # hours=None: always open
+        helpdesk = HelpDesk(Library(library.kb, access_points, library.matcher), store, hours=hours, **extra)  # hours=None: always open
         request = RecordingRequest()
         app = build_application(settings, helpdesk, request=request, updates_request=RecordingRequest())
         app.bot.rate_limiter.backoff = 0.01  # retries of a handler's requests without the real pauses
