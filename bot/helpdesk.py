@@ -321,8 +321,7 @@ class HelpDesk:
             open_tickets = await self.store.open_tickets_of(citizen.id)
         talking = await self._conversation(open_tickets, replying_to) if question else None
         if talking is not None:
-            await self.store.add_message(talking.id, "citizen", masked, author=citizen.first_name)
-            return FollowUp(talking, self.language(question, citizen))
+            return await self._follow_up(talking, citizen, masked, self.language(question, citizen))
         ui_lang = citizen.language if citizen.language in ("ru", "kk") else "ru"
         talk = self.small_talk.kind(question)
         if talk == "digits":
@@ -335,9 +334,7 @@ class HelpDesk:
         unreadable = (talk in (None, "no-words") and decision.reason == "no-words"
                       and bool(textnorm.clean(question).strip()))
         if open_tickets and unreadable:  # words the bot cannot read (another script): the librarian may
-            ticket = open_tickets[-1]
-            await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
-            return FollowUp(ticket, ui_lang)
+            return await self._follow_up(open_tickets[-1], citizen, masked, ui_lang)
         if talk is not None or decision.reason == "no-words":
             lang = "kk" if textnorm.has_kazakh_letters(question) else self.small_talk.language(question) or ui_lang
             return SmallTalk(talk or "no-words", lang if lang in ("ru", "kk") else ui_lang)
@@ -355,10 +352,12 @@ class HelpDesk:
             if options:
                 return Clarify(options, lang, decision, question, pending)
         if open_tickets:  # the bot cannot answer it: the librarians on the open ticket will
-            ticket = open_tickets[-1]
-            await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
-            return FollowUp(ticket, lang)
+            return await self._follow_up(open_tickets[-1], citizen, masked, lang)
         return await self.escalate(citizen, masked, lang, candidates=scores(decision))
+
+    async def _follow_up(self, ticket: Ticket, citizen: Citizen, masked: str, lang: str) -> FollowUp:
+        await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
+        return FollowUp(ticket, lang)
 
     async def escalate(self, citizen: Citizen, question: str, lang: str, *, kind: str = "unmatched",
                        entry_id: str | None = None, step: int | None = None,
