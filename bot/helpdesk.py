@@ -207,23 +207,26 @@ class SmallTalkWords:
         self.emoji = frozenset().union(*(locales.text(lang, "smalltalk_thanks_emoji").split()
                                          for lang in locales.UI_LANGUAGES))
         self.help = _word_set("помощь помочь помогли көмек көмегіңіз көмегіңізге help")
+        self.known = self.thanks | self.greeting | self.intent | self.polite
         keys = ("smalltalk_thanks", "smalltalk_greeting", "smalltalk_intent", "smalltalk_polite")
-        self._by_lang = {lang: frozenset().union(*(_word_set(locales.text(lang, key)) for key in keys))
-                         for lang in locales.UI_LANGUAGES}
+        by_lang = {lang: frozenset().union(*(_word_set(locales.text(lang, key)) for key in keys))
+                   for lang in locales.UI_LANGUAGES}
+        # Per language: its words, and the words only the other languages use.
+        self._languages = [(lang, words, self.known - words) for lang, words in by_lang.items()]
 
-    @staticmethod
-    def _reading(word: str, known: frozenset[str]) -> str:
-        """A Latin-letter word as the known word it stands for (transliterated or typed in the wrong layout)."""
-        if word in known or not textnorm.is_latin(word):
-            return word
-        return next((r for r in map(textnorm.fold, textnorm.latin_readings(word)) if r in known), word)
+    def _words(self, message: str) -> frozenset[str]:
+        """The message's words, a Latin-letter one as the known word it stands for (transliterated or typed in
+        the wrong layout: "rahmet", "cgfcb,j")."""
+        def reading(word: str) -> str:
+            if word in self.known or not textnorm.is_latin(word):
+                return word
+            return next((r for r in map(textnorm.fold, textnorm.latin_readings(word)) if r in self.known), word)
+        return frozenset(map(reading, _word_set(message)))
 
     def language(self, message: str) -> str | None:
         """The interface language whose words alone make up the message ("рахмет": kk), if only one fits."""
-        known = frozenset().union(*self._by_lang.values())
-        words = frozenset(self._reading(word, known) for word in _word_set(message))
-        fits = [lang for lang, known in self._by_lang.items() if words and words & known
-                and not words & frozenset().union(*(v for other, v in self._by_lang.items() if other != lang)) - known]
+        words = self._words(message)
+        fits = [lang for lang, own, others in self._languages if words & own and not words & others]
         return fits[0] if len(fits) == 1 else None
 
     def kind(self, message: str) -> str | None:
@@ -231,12 +234,10 @@ class SmallTalkWords:
         stripped = message.strip()
         if stripped.isdigit():
             return "digits"
-        words = _word_set(message)
+        words = self._words(message)
         if not words:
             return "thanks" if any(symbol in stripped for symbol in self.emoji) else "no-words"
-        known = self.thanks | self.greeting | self.intent | self.polite
-        words = frozenset(self._reading(word, known) for word in words)  # "rahmet", "cgfcb,j"
-        if not words <= known:
+        if not words <= self.known:
             return None
         if words & self.thanks and not (words & self.intent) - self.help:
             return "thanks"  # "большое спасибо за помощь", "рахмет сізге", "ок"
