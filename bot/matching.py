@@ -33,6 +33,9 @@ from bot.knowledge import KnowledgeBase
 ANSWER_THRESHOLD = 0.48   # the best entry must score at least this to be answered outright ...
 ANSWER_MARGIN = 0.06      # ... and lead the runner-up by at least this much
 ANSWER_EVIDENCE = 0.4    # ... and match question words worth at least this (common words alone are not enough)
+SURE_FIT = 0.7           # a best variant that fits this well needs a lead of only ...
+SURE_MARGIN = 0.03       # ... this much over the runner-up, when it matched telling words (not only
+SURE_EVIDENCE = 0.9      # "получить справку"): worth at least this much
 ANSWER_TYPICAL = 0.1     # ... and use words typical of the entry, not only of one odd variant
 CLARIFY_THRESHOLD = 0.49  # below this nothing fits: a librarian's question
 CLARIFY_UNKNOWN_LIMIT = 0.3  # a question offered a choice must be mostly words the knowledge base uses
@@ -558,7 +561,9 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
         # One word that several entries share ("пособие", "справка", "жәрдемақы"): a choice, never one answer.
         options = [c for c in ranked[:MAX_OPTIONS] if c.score >= ONE_WORD_SHARED * top.score]
         return Decision("clarify", lang, tuple(options), None, "one-word", terms)
-    if (top.fit >= answer_threshold and top.score - runner_up >= answer_margin
+    lead = top.score - runner_up
+    if (top.fit >= answer_threshold and (lead >= answer_margin or (top.fit >= SURE_FIT and lead >= SURE_MARGIN
+                                                              and top.evidence >= SURE_EVIDENCE))
             and top.evidence >= answer_evidence and top.typical >= answer_typical):
         return Decision("answer", lang, tuple(ranked[:MAX_OPTIONS]), top.id, "confident", terms)
     if unknown >= clarify_unknown_limit:  # not sure, and much of the question is foreign: a librarian's

@@ -318,3 +318,13 @@ def test_a_weak_but_clear_lead_on_two_words_is_offered_one_word_is_not() -> None
     assert decide(ranked, "ru", one).decision == "escalate"
     close = [ranked[0], Candidate("apostille", 0.38, fit=0.4)]  # no clear lead: a librarian's question
     assert decide(close, "ru", two).decision == "escalate"
+
+
+def test_a_very_good_fit_needs_a_smaller_lead() -> None:
+    from bot.matching import Candidate, Term, decide
+
+    terms = (Term("пароль", "парол", 1.0, 0.6, True), Term("эцп", "ецп", 1.0, 0.4, True))
+    sure = [Candidate("eds-renew", 0.83, fit=0.85, typical=0.5, evidence=1.0), Candidate("egov-password-recovery", 0.79, fit=0.8)]
+    assert decide(sure, "ru", terms).entry == "eds-renew"
+    loose = [Candidate("eds-renew", 0.6, fit=0.62, typical=0.5, evidence=1.0), Candidate("egov-password-recovery", 0.56, fit=0.6)]
+    assert decide(loose, "ru", terms).decision == "clarify"
