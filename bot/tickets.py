@@ -954,14 +954,21 @@ class TicketStore:
             return {ticket_id: moment for ticket_id, moment in rows}
 
     async def idle_answered_tickets(self, silent_since: dt.datetime) -> list[Ticket]:
-        """Open tickets a librarian answered and nobody wrote on since `silent_since`."""
+        """Open tickets whose last message is a librarian's, and nobody wrote on since `silent_since` (a ticket
+        whose citizen wrote last still waits for a librarian, however long)."""
         async with self._sessions.begin() as session:
             recent = select(TicketMessageRow.ticket_id).where(TicketMessageRow.created_at >= silent_since)
-            rows = await session.scalars(
+            rows = list(await session.scalars(
                 select(TicketRow).where(TicketRow.status.in_(OPEN_STATUSES), TicketRow.first_reply_at.is_not(None),
                                         TicketRow.first_reply_at < silent_since, TicketRow.id.not_in(recent))
-                .order_by(TicketRow.id))
-            return [_ticket(row) for row in rows]
+                .order_by(TicketRow.id)))
+            idle = []
+            for row in rows:
+                last = await session.scalar(select(TicketMessageRow.direction).where(TicketMessageRow.ticket_id == row.id)
+                                            .order_by(TicketMessageRow.id.desc()).limit(1))
+                if last == "librarian":
+                    idle.append(_ticket(row))
+            return idle
 
     async def awaiting_rating(self, citizen_id: int, since: dt.datetime) -> Ticket | None:
         """The citizen's latest ticket closed since `since` whose rating prompt was sent and not answered."""

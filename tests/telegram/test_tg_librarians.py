@@ -446,6 +446,10 @@ async def test_an_answered_ticket_silent_for_ticket_idle_hours_closes_itself(tg:
     card_id = (await tg.ticket(ticket.id)).card_message_id
     await tg.librarian_reply(MARIA, "Погоду смотрите на kazhydromet.kz", card_id)
     silent = await tg.escalate(BOLAT, QUESTION)  # not answered yet: stays open however long it waits
+    owed = await tg.escalate(DANA, QUESTION)  # answered, but the citizen wrote last: a librarian owes a reply
+    owed_card = (await tg.ticket(owed.id)).card_message_id
+    await tg.librarian_reply(MARIA, "Уточните город", owed_card)
+    await tg.say(DANA, "Караганда, а где именно смотреть прогноз погоды?")
 
     class Context:
         helpdesk = tg.helpdesk
@@ -463,6 +467,7 @@ async def test_an_answered_ticket_silent_for_ticket_idle_hours_closes_itself(tg:
     await tg.app.bot_data["courier"].settled()
     assert (await tg.ticket(ticket.id)).status == "closed"
     assert (await tg.ticket(silent.id)).status == "open"
+    assert (await tg.ticket(owed.id)).status == "taken"
     assert tg.texts(CITIZEN) == [ru("ticket_closed", number=ticket.id)]
     assert tg.last(CITIZEN).buttons == [f"r:{ticket.id}:{n}" for n in range(1, 6)]
     redrawn = tg.card_edits(ticket.id, card_id)[-1]
