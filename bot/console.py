@@ -20,17 +20,9 @@ from bot.helpdesk import (Answer, Clarify, Escalated, FollowUp, HelpDesk, InboxI
 from bot.knowledge import Entry
 from bot.tickets import Citizen
 
-SMALL_TALK_KEYS = {"greeting": "greeting_reply", "thanks": "thanks_reply", "digits": "digits_hint",
-                   "no-words": "no_words"}
-
-
-def content_lang(lang: str) -> str:
-    return lang if lang in ("ru", "kk") else "ru"
-
-
 def render_entry(entry: Entry, lang: str) -> str:
     """An entry's answer as plain text, with its official links."""
-    lang = content_lang(lang)
+    lang = locales.content_lang(lang)
     lines = [entry.title[lang], "", entry.answer[lang]]
     if entry.links:
         lines += ["", locales.text(lang, "links_header")]
@@ -39,7 +31,7 @@ def render_entry(entry: Entry, lang: str) -> str:
 
 
 def render_options(options: tuple[Entry, ...], lang: str) -> str:
-    content = content_lang(lang)
+    content = locales.content_lang(lang)
     lines = [locales.text(lang, "clarify_prompt")]
     lines += [f"{number}. {entry.title[content]}" for number, entry in enumerate(options, start=1)]
     lines += [f"0. {locales.text(lang, 'clarify_none')}", "", locales.text(lang, "clarify_choose_number")]
@@ -65,7 +57,7 @@ def render(reply: Reply, ui_lang: str = "ru") -> str:
         case FollowUp():
             return locales.text(lang, "follow_up", number=reply.ticket.id)
         case SmallTalk():
-            return locales.text(lang, SMALL_TALK_KEYS.get(reply.kind, "no_words"))
+            return locales.small_talk_reply(lang, reply.kind)
         case Rated():
             return locales.text(lang, "rating_recorded", rating=reply.rating)
         case _:

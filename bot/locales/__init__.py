@@ -8,6 +8,9 @@ from pathlib import Path
 import yaml
 
 UI_LANGUAGES = ("ru", "kk", "en")
+# The text that answers each kind of small talk (HelpDesk's SmallTalk.kind), in every front end.
+SMALL_TALK_REPLIES = {"greeting": "greeting_reply", "thanks": "thanks_reply", "digits": "digits_hint",
+                      "no-words": "no_words"}
 GROUP = "librarians"  # the librarians' group has one catalogue of its own
 _DIR = Path(__file__).resolve().parent
 
@@ -29,3 +32,12 @@ def text(lang: str, key: str, /, **values: object) -> str:
 
 def keys(lang: str) -> set[str]:
     return set(_catalogue(lang))
+
+
+def content_lang(ui_lang: str) -> str:
+    """Knowledge-base text exists in ru and kk; English readers get Russian."""
+    return ui_lang if ui_lang in ("ru", "kk") else "ru"
+
+
+def small_talk_reply(lang: str, kind: str) -> str:
+    return text(lang, SMALL_TALK_REPLIES.get(kind, "no_words"))

@@ -21,9 +21,7 @@ def t(lang: str, key: str, /, **values: object) -> str:
     return locales.text(lang, key, **values)
 
 
-def content_lang(ui_lang: str) -> str:
-    """Knowledge-base text exists in ru and kk; English readers get Russian."""
-    return ui_lang if ui_lang in ("ru", "kk") else "ru"
+content_lang = locales.content_lang
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:
@@ -68,10 +66,6 @@ class Shown:
     delivers: bool = False  # something new is stored for the librarians: a delivery pass should run
 
 
-SMALL_TALK_KEYS = {"greeting": "greeting_reply", "thanks": "thanks_reply", "digits": "digits_hint",
-                   "no-words": "no_words"}
-
-
 def pending_line(number: int | None, ui_lang: str) -> str:
     return "" if number is None else "\n\n" + escape(t(ui_lang, "pending_ticket", number=number))
 
@@ -91,7 +85,7 @@ def reply(result: Reply, ui_lang: str, hours) -> Shown:
         case FollowUp():
             return Shown(escape(t(lang, "follow_up", number=result.ticket.id)), delivers=True)
         case SmallTalk():
-            return Shown(escape(t(lang, SMALL_TALK_KEYS.get(result.kind, "no_words"))))
+            return Shown(escape(locales.small_talk_reply(lang, result.kind)))
         case Rated():
             return Shown(escape(t(lang, "rating_recorded", rating=result.rating)))
         case _:
