@@ -958,17 +958,15 @@ class TicketStore:
         whose citizen wrote last still waits for a librarian, however long)."""
         async with self._sessions.begin() as session:
             recent = select(TicketMessageRow.ticket_id).where(TicketMessageRow.created_at >= silent_since)
-            rows = list(await session.scalars(
+            last_id = (select(func.max(TicketMessageRow.id)).where(TicketMessageRow.ticket_id == TicketRow.id)
+                       .correlate(TicketRow).scalar_subquery())
+            last_direction = select(TicketMessageRow.direction).where(TicketMessageRow.id == last_id).scalar_subquery()
+            rows = await session.scalars(
                 select(TicketRow).where(TicketRow.status.in_(OPEN_STATUSES), TicketRow.first_reply_at.is_not(None),
-                                        TicketRow.first_reply_at < silent_since, TicketRow.id.not_in(recent))
-                .order_by(TicketRow.id)))
-            idle = []
-            for row in rows:
-                last = await session.scalar(select(TicketMessageRow.direction).where(TicketMessageRow.ticket_id == row.id)
-                                            .order_by(TicketMessageRow.id.desc()).limit(1))
-                if last == "librarian":
-                    idle.append(_ticket(row))
-            return idle
+                                        TicketRow.first_reply_at < silent_since, TicketRow.id.not_in(recent),
+                                        last_direction == "librarian")
+                .order_by(TicketRow.id))
+            return [_ticket(row) for row in rows]
 
     async def awaiting_rating(self, citizen_id: int, since: dt.datetime) -> Ticket | None:
         """The citizen's latest ticket closed since `since` whose rating prompt was sent and not answered."""
