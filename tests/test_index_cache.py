@@ -80,8 +80,9 @@ def test_a_change_of_code_is_not_served_the_old_index(tmp_path: Path, make_kb, m
 def test_the_code_version_covers_the_matching_code():
     digest = index_cache.code_version()
     assert len(digest) == 64 and digest == index_cache.code_version()
-    sources = {p.name for p in Path(index_cache.__file__).parent.glob("*.py")}
-    assert {"matching.py", "text.py", "knowledge.py", "index_cache.py"} <= sources
+    package = Path(index_cache.__file__).parent
+    sources = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}  # what code_version reads
+    assert {"matching/index.py", "matching/reading.py", "text.py", "knowledge.py", "index_cache.py"} <= sources
 
 
 @pytest.mark.parametrize("garbage", [b"", b"not a pickle at all", b"\x80\x05\x95", "truncated"])

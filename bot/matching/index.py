@@ -1,0 +1,235 @@
+"""Building the index of one knowledge base, as named steps.
+
+1. variants: every question variant and title of every entry is a small document, in its language;
+2. first vocabulary: the stems the knowledge base is written in (Latin words only where titles and answers
+   use them as names: egov, NCALayer, QR; a Latin variant such as "kak poluchit ecp" is read like a citizen's
+   question, in step 3);
+3. reading: each variant is read as a question would be (bot.matching.reading);
+4. typo fixes: rare stems that misspell a much more frequent one ("пасобие") become that one;
+5. synonyms folded, filler words dropped: each document is a set of terms;
+6. weights: a term's inverse frequency, half over variants and half over entries (a word in every second
+   entry tells little; a word of one entry tells a lot); how typical a term is of each entry; postings.
+
+The result is plain data (lists, arrays and dicts of strings), compact enough for thousands of entries and
+quick to pickle (bot.index_cache keeps it on disk).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from collections import Counter, defaultdict
+from itertools import groupby
+from dataclasses import dataclass
+
+from bot import text as textnorm
+from bot.knowledge import KnowledgeBase
+from bot.matching.reading import Phrases, Reader
+from rapidfuzz import fuzz
+
+from bot.matching.vocabulary import Vocabulary, fillers
+
+TYPO_MAX_COUNT = 2        # a stem used at most this often in the knowledge base may be a misspelling ...
+TYPO_SOURCE_MIN = 3       # ... of a stem used at least this often ...
+TYPO_RATIO = 3            # ... and this many times more,
+TYPO_FIX_CUTOFF = 85      # that sounds the same or is this similar (rapidfuzz ratio)
+PREFIX = 3                # ... and begins the same (or is one letter away)
+DOC_IDF_SHARE = 0.5       # word weight: half inverse frequency over variants, half over entries
+ASSOCIATION_SATURATION = 3.0  # a word used in a third of an entry's variants is fully typical of it
+
+_LATIN = re.compile("[a-z]")
+
+
+@dataclass
+class Index:
+    entry_ids: list[str]
+    reader: Reader
+    weight: dict[str, float]                       # term -> weight (the rarest term weighs about 1)
+    association: dict[str, tuple[array, array]]    # term -> (entries, how typical it is of each: 0-1)
+    postings: dict[str, array]                     # term -> documents using it, ascending
+    doc_entry: array                               # document -> its entry
+    doc_total: array                               # document -> the summed weight of its terms
+    doc_text: list[str]                            # document -> the variant or title
+
+
+@dataclass(slots=True)
+class _Variant:
+    entry: int
+    lang: str
+    text: str
+    tokens: tuple[str, ...] | None  # dropped once the variant is read
+    latin: bool                     # has Latin letters: read word by word, as a question
+
+
+class _Stems:
+    """Stems of the words seen while building: each word is stemmed once (the process-wide stem cache is
+    sized for citizens' questions, not for a whole knowledge base), and each stem is one string object."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, dict[str, str]] = {"ru": {}, "kk": {}}
+        self._stem = getattr(textnorm.stem, "__wrapped__", textnorm.stem)
+
+    def __call__(self, word: str, lang: str = "ru") -> str:
+        known = self._known[lang]
+        found = known.get(word)
+        if found is None:
+            found = known[word] = self._stem(word, lang)
+        return found
+
+
+def build_index(kb: KnowledgeBase) -> Index:
+    filler_stems = fillers()
+    phrases = synonym_phrases(kb)
+    variants = collect_variants(kb)
+    stems = _Stems()
+    lang_words = language_words(variants)
+    first = Reader(Vocabulary(first_vocabulary(kb, variants, phrases, stems), filler_stems), phrases, lang_words)
+    docs = [read_variant(first, variant, stems) for variant in variants]
+    del stems, first
+    counts = Counter(stem for doc in docs for stem in doc)
+    protected = {word for phrase in phrases for word in phrase}
+    fixes = typo_fixes(counts, protected, filler_stems)
+    if fixes:
+        docs = [tuple(fixes.get(stem, stem) for stem in doc) for doc in docs]
+    vocabulary = Vocabulary({stem for doc in docs for stem in doc} | protected, filler_stems, counts)
+    reader = Reader(vocabulary, phrases, lang_words)
+    documents = []  # (variant, terms)
+    for variant, doc in zip(variants, docs):
+        terms = tuple(dict.fromkeys(t for t in reader.fold_stems(doc) if t not in filler_stems))
+        if terms:
+            documents.append((variant, terms))
+    return weigh(kb, reader, documents)
+
+
+def synonym_phrases(kb: KnowledgeBase) -> Phrases:
+    """Every synonym, as stems, mapped to the stems of its group's first term."""
+    phrases: Phrases = {}
+    for group in kb.synonyms:
+        canonical = tuple(textnorm.stems(group.canonical))
+        for term in group.terms:
+            for lang in ("ru", "kk"):
+                key = tuple(textnorm.stems(term, lang))
+                if key:
+                    phrases.setdefault(key, canonical)
+    return phrases
+
+
+def collect_variants(kb: KnowledgeBase) -> list[_Variant]:
+    variants = []
+    words: dict[str, str] = {}  # one string object per distinct word
+    for index, entry in enumerate(kb.entries):
+        for lang, text in (*entry.all_questions(), *entry.title.items()):
+            cleaned = textnorm.clean(text)
+            tokens = tuple(words.setdefault(w, w) for w in textnorm.tokens(cleaned))
+            variants.append(_Variant(index, lang, text, tokens, _LATIN.search(cleaned) is not None))
+    return variants
+
+
+def language_words(variants: list[_Variant]) -> dict[str, frozenset[str]]:
+    """Words (folded, not stemmed) that only the Russian or only the Kazakh variants use."""
+    by_lang: dict[str, set[str]] = {"ru": set(), "kk": set()}
+    for variant in variants:
+        by_lang[variant.lang].update(variant.tokens)
+    folded = {lang: {textnorm.fold(w) for w in words} for lang, words in by_lang.items()}
+    shared = folded["ru"] & folded["kk"]
+    return {lang: frozenset(words - shared) for lang, words in folded.items()}
+
+
+def first_vocabulary(kb: KnowledgeBase, variants: list[_Variant], phrases: Phrases, stems: _Stems) -> set[str]:
+    vocabulary: set[str] = set()
+    bodies = {body for entry in kb.entries for body in (*entry.title.values(), *entry.answer.values())}
+    for body in bodies:
+        vocabulary.update(stems(w) for w in textnorm.tokens(textnorm.clean(body)) if textnorm.is_latin(w))
+    for variant in variants:
+        vocabulary.update(stems(w, variant.lang) for w in variant.tokens if not textnorm.is_latin(w))
+    for phrase in phrases:
+        vocabulary.update(phrase)
+    return vocabulary
+
+
+def read_variant(reader: Reader, variant: _Variant, stems: _Stems) -> tuple[str, ...]:
+    """A variant's stems, read as a citizen's question would be (Latin words resolved)."""
+    tokens, variant.tokens = variant.tokens, None
+    if variant.latin:
+        pairs, _ = reader.read(variant.text, variant.lang, stem=stems)
+        return tuple(stem for _, stem in pairs)
+    return tuple(stems(word, variant.lang) for word in tokens)
+
+
+def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str]) -> dict[str, str]:
+    """Rare stems that are misspellings of a much more frequent one, mapped to it.
+
+    A misspelling is a word that sounds the same, or that is similar enough (TYPO_FIX_CUTOFF) and either
+    begins with the same three letters (an ending the stemmer missed: "кредитов", "регистрирац") or is one
+    letter added, dropped or changed away (found through an index of one-letter deletions).
+    """
+    frequent = sorted(word for word, n in counts.items() if n >= TYPO_SOURCE_MIN and word not in filler_stems)
+    by_sound: dict[str, str] = {}
+    by_prefix: dict[str, list[str]] = defaultdict(list)
+    by_deletion: dict[int, list[str]] = defaultdict(list)  # by hash: a collision only adds a candidate
+    for word in sorted(frequent, key=lambda w: -counts[w]):  # the most frequent first
+        by_sound.setdefault(textnorm.sound(word), word)
+        by_prefix[word[:PREFIX]].append(word)
+        for key in _deletions(word):
+            by_deletion[key].append(word)
+    fixes = {}
+    for word, n in counts.items():
+        if n > TYPO_MAX_COUNT or len(word) < 4 or word in protected or word.isascii():
+            continue
+        target = by_sound.get(textnorm.sound(word))
+        if target is None:
+            near = {c for key in _deletions(word) for c in by_deletion.get(key, ()) if c[0] == word[0]}
+            near.update(by_prefix.get(word[:PREFIX], ()))
+            scored = [(-fuzz.ratio(word, c), -counts[c], c) for c in near]
+            best = min((s for s in scored if -s[0] >= TYPO_FIX_CUTOFF), default=None)  # most similar, most used
+            target = best[2] if best else None
+        if target is not None and target != word and counts[target] >= TYPO_RATIO * n:
+            fixes[word] = target
+    return fixes
+
+
+def weigh(kb: KnowledgeBase, reader: Reader, documents: list[tuple[_Variant, tuple[str, ...]]]) -> Index:
+    """Term weights, how typical each term is of each entry, and the postings (documents come entry by entry)."""
+    doc_df: Counter = Counter()    # term -> documents using it
+    entry_df: Counter = Counter()  # term -> entries using it
+    association: dict[str, tuple[array, array]] = {}
+    for entry, group in groupby(documents, key=lambda document: document[0].entry):
+        group = list(group)
+        uses = Counter(term for _, terms in group for term in terms)
+        doc_df.update(uses)
+        entry_df.update(uses.keys())
+        # How characteristic a word is of an entry: the share of the entry's variants that use it.
+        for term, count in uses.items():
+            found = association.get(term)
+            if found is None:
+                found = association[term] = (array("I"), array("d"))
+            found[0].append(entry)
+            found[1].append(min(1.0, ASSOCIATION_SATURATION * count / len(group)))
+    entries_count = max(len(kb.entries), 1)
+    docs_count = max(len(documents), 1)
+    log_entries, log_docs = math.log(1 + entries_count), math.log(1 + docs_count)
+    weight = {}
+    for term, in_entries in entry_df.items():
+        by_entry = math.log(1 + entries_count / in_entries) / log_entries
+        by_doc = math.log(1 + docs_count / doc_df[term]) / log_docs
+        weight[term] = DOC_IDF_SHARE * by_doc + (1 - DOC_IDF_SHARE) * by_entry
+    del doc_df, entry_df
+    postings: dict[str, array] = {}
+    doc_entry, doc_total, doc_text = array("I"), array("d"), []
+    for doc_id, (variant, terms) in enumerate(documents):
+        doc_entry.append(variant.entry)
+        doc_total.append(sum(weight[t] for t in terms))
+        doc_text.append(variant.text)
+        for term in terms:
+            found = postings.get(term)
+            if found is None:
+                found = postings[term] = array("I")
+            found.append(doc_id)
+    return Index([entry.id for entry in kb.entries], reader, weight, association, postings,
+                 doc_entry, doc_total, doc_text)
+
+
+def _deletions(word: str) -> set[int]:
+    """The word and its spellings with one letter left out, hashed."""
+    return {hash(word), *(hash(word[:i] + word[i + 1:]) for i in range(len(word)))}

@@ -1,0 +1,130 @@
+"""Reading a question the way the index reads its own variants: words, stems, synonyms and language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from bot import text as textnorm
+from bot.matching.vocabulary import Vocabulary
+
+LOOKUP_CACHE = 50_000  # stems remembered per process, with the known stem each stands for
+
+Phrases = dict[tuple[str, ...], tuple[str, ...]]  # a synonym's stems -> its group's first term's stems
+Item = tuple[str, str, float]                     # (what was typed, stem or key, similarity)
+
+
+class Reader:
+    """Turns text into stems over one vocabulary; `lookup` is cached per process (not pickled)."""
+
+    def __init__(self, vocabulary: Vocabulary, phrases: Phrases, lang_words: dict[str, frozenset[str]]) -> None:
+        self.vocabulary = vocabulary
+        self.fillers = vocabulary.fillers
+        self.phrases = phrases
+        self._phrase_starts = frozenset(phrase[0] for phrase in phrases)
+        self.lang_words = lang_words
+        self.lookup = lru_cache(maxsize=LOOKUP_CACHE)(vocabulary.lookup)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("lookup")
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.lookup = lru_cache(maxsize=LOOKUP_CACHE)(self.vocabulary.lookup)
+
+    def read(self, question: str, lang: str | None = None,
+             stem: Callable[[str, str], str] = textnorm.stem) -> tuple[list[tuple[str, str]], str]:
+        """The question as (typed word, stem) pairs, Latin words resolved; and its language."""
+        readings = _readings(question)
+        if lang is None:
+            lang = self._votes(question, readings)[0]
+        pairs: list[tuple[str, str]] = []
+        for options in readings:
+            if len(options) == 1:
+                pairs.extend((w, stem(w, lang)) for w in options[0])
+            else:
+                pairs.extend(self._best_reading(options, lang, stem))
+        return pairs, lang
+
+    def language(self, question: str) -> tuple[str, bool]:
+        """The question's language, and whether the question itself says so (Kazakh letters, or more words of
+        one language than of the other); when not, a front end answers in the citizen's interface language."""
+        return self._votes(question, _readings(question))
+
+    def fold(self, items: list[Item]) -> list[Item]:
+        """Replace every synonym (longest first) in (word, key, similarity) items with its group's first term.
+
+        "жеке куәлік" becomes "удостоверение личности" (two words), so a variant that says only
+        "удостоверение" still shares a word with it.
+        """
+        out = []
+        i = 0
+        while i < len(items):
+            if items[i][1] in self._phrase_starts:
+                for size in range(min(4, len(items) - i), 0, -1):
+                    chunk = items[i:i + size]
+                    canonical = self.phrases.get(tuple(key for _, key, _ in chunk))
+                    if canonical is not None:
+                        typed = " ".join(w for w, _, _ in chunk)
+                        similarity = min(s for _, _, s in chunk)
+                        out.extend((typed, key, similarity) for key in canonical)
+                        i += size
+                        break
+                else:
+                    out.append(items[i])
+                    i += 1
+            else:
+                out.append(items[i])
+                i += 1
+        return out
+
+    def fold_stems(self, stems: list[str]) -> list[str]:
+        if not self._phrase_starts.intersection(stems):
+            return stems
+        return [key for _, key, _ in self.fold([(stem, stem, 1.0) for stem in stems])]
+
+    def _best_reading(self, options: list[list[str]], lang: str,
+                      stem: Callable[[str, str], str]) -> list[tuple[str, str]]:
+        """The reading of a Latin word the vocabulary knows best (the first of equals)."""
+        stemmed = [[stem(w, lang) for w in words] for words in options]
+        for words, stems in zip(options, stemmed):
+            # A reading whose every meaningful word is known exactly cannot be beaten (nothing else scores
+            # 1.0), and no reading before it scored 1.0: the same choice as scoring them all, without typos.
+            meaningful = [s for s in stems if s not in self.fillers]
+            if meaningful and all(s in self.vocabulary.words for s in meaningful):
+                return list(zip(words, stems))
+        best: list[tuple[str, str]] = []
+        best_score = -1.0
+        for words, stems in zip(options, stemmed):
+            score = self._familiarity(stems)
+            if score > best_score + 1e-9:
+                best, best_score = list(zip(words, stems)), score
+        return best
+
+    def _familiarity(self, stems: list[str]) -> float:
+        if not stems:
+            return -1.0
+        meaningful = [s for s in stems if s not in self.fillers]
+        if not meaningful:
+            return 0.5  # only filler words: a plausible reading, nothing more
+        return sum(self.lookup(s)[1] for s in meaningful) / len(meaningful)
+
+    def _votes(self, question: str, readings: list[list[list[str]]]) -> tuple[str, bool]:
+        if textnorm.has_kazakh_letters(question):
+            return "kk", True
+        votes = {"ru": 0, "kk": 0}
+        for options in readings:
+            for words in options:
+                for word in words:
+                    folded = textnorm.fold(word)
+                    for lang in votes:
+                        votes[lang] += folded in self.lang_words[lang]
+        return ("kk" if votes["kk"] > votes["ru"] else "ru"), votes["kk"] != votes["ru"]
+
+
+def _readings(question: str) -> list[list[list[str]]]:
+    """Per raw word of the question: its possible readings, as token lists (one unless it is Latin)."""
+    return [[textnorm.tokens(r) for r in textnorm.latin_readings(word)] if textnorm.is_latin(word)
+            else [textnorm.tokens(word)] for word in textnorm.raw_words(question)]
