@@ -13,18 +13,16 @@ Usage: python benchmarks/calibrate.py [EVAL.yaml ...]
 from __future__ import annotations
 
 import itertools
-import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.config import setting  # noqa: E402
+from bot.evaluation import Tally, read_questions  # noqa: E402
 from bot.knowledge import bundled_knowledge_dir, load_knowledge  # noqa: E402
-from dataclasses import replace  # noqa: E402
-
 from bot.matching import BLEND, Matcher, decide  # noqa: E402
 
 
@@ -43,11 +41,11 @@ def main(paths: list[str]) -> None:
     for path in paths or [str(ROOT / "tests/data/eval.yaml"), str(ROOT.parent / "shared/eval/dev.yaml")]:
         if not Path(path).exists():
             continue
-        for item in yaml.safe_load(Path(path).read_text(encoding="utf-8")):
-            terms, lang = matcher.terms(str(item["q"]))
-            cases.append((item["expect"], matcher.rank(terms) if terms else [], lang, Path(path).stem, tuple(terms)))
+        for question in read_questions(Path(path)):
+            terms, lang = matcher.terms(question.text)
+            cases.append((question.expect, matcher.rank(terms) if terms else [], lang, Path(path).stem, tuple(terms)))
     sources = sorted({c[3] for c in cases})
-    blend = float(os.environ.get("BLEND", BLEND))
+    blend = float(setting("BLEND", default=str(BLEND)))
     cases = [(e, reblend(r, blend), lang, src, terms) for e, r, lang, src, terms in cases]
     rows = []
     for answer, margin, clarify, unknown, evidence, clarify_unknown, typical in itertools.product(
@@ -59,22 +57,13 @@ def main(paths: list[str]) -> None:
         stats = {}
         for source in sources + ["all-eval"]:
             chosen = [c for c in cases if c[3] == source or (source == "all-eval" and c[3] != "loo")]
-            pos = [c for c in chosen if c[0] is not None]
-            neg = [c for c in chosen if c[0] is None]
-            top1 = reach = wrong = neg_answered = neg_escalated = 0
+            tally = Tally()
             for expect, ranked, lang, _, terms in chosen:
-                d = decide(ranked, lang, terms, answer, margin, clarify, unknown, evidence, clarify_unknown, typical)
-                if expect is None:
-                    neg_answered += d.decision == "answer"
-                    neg_escalated += d.decision == "escalate"
-                elif d.decision == "answer":
-                    top1 += d.entry == expect
-                    reach += d.entry == expect
-                    wrong += d.entry != expect
-                else:
-                    reach += d.decision == "clarify" and expect in [c.id for c in d.candidates]
-            p, n = max(len(pos), 1), max(len(neg), 1)
-            stats[source] = (top1 / p, reach / p, wrong / p, neg_answered, neg_escalated / n)
+                tally.add(expect, decide(ranked, lang, terms, answer, margin, clarify, unknown, evidence,
+                                         clarify_unknown, typical))
+            ratios = tally.ratios()
+            stats[source] = (ratios.top1, ratios.reachable, ratios.wrong, tally.negatives_answered,
+                             ratios.negatives_escalated)
         rows.append(((answer, margin, clarify, unknown, evidence, clarify_unknown, typical), stats))
     sets = [source for source in sources if source != "loo"]
 

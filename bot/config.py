@@ -1,7 +1,7 @@
 """Settings: the only place that reads os.environ. Read once at start by `egov-bot run`.
 
-Every command reads a setting the same way: its command-line option, then the environment, then a .env
-file in the current directory (see `setting`)."""
+Every command resolves a setting the same way (see `environment`): its command-line option, then the
+environment, then a .env file in the current directory, then the setting's default."""
 
 from __future__ import annotations
 
@@ -132,14 +132,12 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"), *,
-                 webhook: bool = False) -> "Settings":
-        """Settings from the environment, with an optional .env file for what the environment lacks."""
-        from bot.tickets import default_database_url  # here: bot.tickets imports SQLAlchemy, which `match` does not need
-
-        values = environment(env_file, environ)
+                 options: Mapping[str, str | None] | None = None, webhook: bool = False) -> "Settings":
+        """Settings from the command-line options given, the environment and an optional .env file."""
+        values = environment(env_file, environ, options)
 
         def get(name: str) -> str:
-            return values.get(name, "").strip()
+            return resolved(values, name) or ""
 
         token = get("TELEGRAM_BOT_TOKEN")
         if not token:
@@ -151,7 +149,7 @@ class Settings:
             raise ConfigError("LIBRARIAN_CHAT_ID is not set: the id of the librarians' group (a negative number)")
         if not re.fullmatch(r"-?\d+", chat):
             raise ConfigError(f"LIBRARIAN_CHAT_ID must be a number (the group's id), not {chat!r}")
-        knowledge = Path(get("KNOWLEDGE_DIR") or bundled_knowledge_dir()).expanduser()
+        knowledge = knowledge_dir(values)
         if not knowledge.is_dir():
             raise ConfigError(f"KNOWLEDGE_DIR: no such directory {knowledge}")
         base_url = get("TELEGRAM_BASE_URL") or None
@@ -185,7 +183,7 @@ class Settings:
         return cls(
             token=token,
             librarian_chat_id=int(chat),
-            database_url=get("DATABASE_URL") or default_database_url(),
+            database_url=database_url(values),
             knowledge_dir=knowledge,
             base_url=base_url,
             editor_ids=frozenset(editors),
@@ -199,16 +197,36 @@ class Settings:
         )
 
 
-def environment(env_file: Path | None = Path(".env"), environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment over the .env file: what the environment lacks comes from the file."""
+def environment(env_file: Path | None = Path(".env"), environ: Mapping[str, str] | None = None,
+                options: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """Every setting by precedence: a command-line option that was given (named by its setting, e.g.
+    {"DATABASE_URL": args.database}), else the environment, else the .env file."""
     values = dict(read_env_file(env_file)) if env_file else {}
     values.update(environ if environ is not None else os.environ)
+    values.update({name: value for name, value in (options or {}).items() if value})
     return values
 
 
 def setting(name: str, option: str | None = None, default: str | None = None) -> str | None:
     """One setting for any command: the command-line option, else the environment, else .env, else the default."""
-    return option or environment().get(name, "").strip() or default
+    return resolved(environment(options={name: option}), name, default)
+
+
+def resolved(values: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    """A setting of `values` (see `environment`); a blank one is not set."""
+    return values.get(name, "").strip() or default
+
+
+def knowledge_dir(values: Mapping[str, str]) -> Path:
+    """KNOWLEDGE_DIR, else the bundled knowledge/ (whether it exists is for the caller to say)."""
+    return Path(resolved(values, "KNOWLEDGE_DIR") or bundled_knowledge_dir()).expanduser()
+
+
+def database_url(values: Mapping[str, str]) -> str:
+    """DATABASE_URL, else ./egov-bot.sqlite3."""
+    from bot.tickets import default_database_url  # here: bot.tickets imports SQLAlchemy, which `match` does not need
+
+    return resolved(values, "DATABASE_URL") or default_database_url()
 
 
 CACHE_OFF = frozenset({"off", "none", "no", "0", "false"})

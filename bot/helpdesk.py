@@ -16,6 +16,7 @@ import yaml
 
 from bot import locales, places, privacy
 from bot import text as textnorm
+from bot.evaluation import consistency_problems
 from bot.index_cache import load_indexed
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem, load_knowledge
 from bot.matching import Decision, Matcher, group_similar
@@ -160,21 +161,6 @@ class Library:
         """What `kb lint` reports on a loaded knowledge base: its warnings, and question variants the
         matcher would answer with another entry (errors) or not answer directly (warnings)."""
         return list(self.kb.warnings) + consistency_problems(self.kb, self.matcher)
-
-
-def consistency_problems(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
-    """Question variants the matcher would not answer with their own entry."""
-    problems = []
-    for entry in kb.entries:
-        for lang, question in entry.all_questions():
-            decision = matcher.match(question)
-            line = entry.question_lines.get(f"{lang}:{question}", entry.line)
-            if decision.decision == "answer" and decision.entry != entry.id:
-                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would be answered with {decision.entry}; reword it or the other entry"))
-            elif decision.decision != "answer":
-                shown = ", ".join(f"{c.id} {c.score:.2f}" for c in decision.candidates[:3])
-                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would not be answered directly ({decision.decision}: {shown})", "warning"))
-    return problems
 
 
 @dataclass(frozen=True)

@@ -336,3 +336,29 @@ def test_start_with_the_token_in_dot_env_starts_the_telegram_bot(tmp_path: Path)
     result = egov_bot("start", cwd=tmp_path, stdin="как получить эцп\n")
     # The Telegram bot's own settings check speaks (the console would have answered the question).
     assert "LIBRARIAN_CHAT_ID" in assert_one_line_error(result)
+
+
+# --- open_helpdesk(): the HelpDesk of the database commands ----------------------------------------
+
+
+async def test_open_helpdesk_migrates_and_disposes_the_store_even_on_errors(tmp_path: Path, make_kb) -> None:
+    from bot.cli.common import open_helpdesk
+
+    tiny = make_kb(tmp_path)
+    database = tmp_path / "db.sqlite3"
+    disposed = []
+    with pytest.raises(RuntimeError):
+        async with open_helpdesk(str(tiny.directory), f"sqlite+aiosqlite:///{database}") as helpdesk:
+            dispose = helpdesk.store.dispose
+
+            async def recorded() -> None:
+                disposed.append(True)
+                await dispose()
+
+            helpdesk.store.dispose = recorded
+            assert helpdesk.library.kb.directory == tiny.directory
+            assert [e.id for e in helpdesk.library.kb.entries] == list(TINY_IDS)
+            raise RuntimeError("the command failed")
+    assert disposed == [True]
+    with closing(sqlite3.connect(database)) as connection:  # migrated on opening
+        assert connection.execute("SELECT count(*) FROM tickets").fetchone() == (0,)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.config import ConfigError, LibrarianHours, Settings
+from bot.config import ConfigError, LibrarianHours, Settings, database_url, environment, knowledge_dir, setting
+from bot.knowledge import bundled_knowledge_dir
 
 BASE = {"TELEGRAM_BOT_TOKEN": "123456:ABC-def_1", "LIBRARIAN_CHAT_ID": "-1001234"}
 
@@ -67,6 +68,38 @@ def test_env_file_fills_what_the_environment_lacks(tmp_path: Path) -> None:
     s = Settings.from_env({"EDITOR_IDS": "7"}, env_file=env)
     assert s.token == "111:fromfile" and s.librarian_chat_id == -5
     assert s.editor_ids == {7}  # the environment wins over the file
+
+
+def test_a_setting_is_the_option_else_the_environment_else_dot_env_else_the_default(tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("DATABASE_URL=from-file\nKNOWLEDGE_DIR=/from/file\nEDITOR_IDS=1\n")
+    monkeypatch.setenv("DATABASE_URL", "from-environment")
+    monkeypatch.delenv("KNOWLEDGE_DIR", raising=False)
+    monkeypatch.delenv("QUERY_LOG_DAYS", raising=False)
+    assert setting("DATABASE_URL", "from-option", "default") == "from-option"
+    assert setting("DATABASE_URL", None, "default") == "from-environment"
+    assert setting("KNOWLEDGE_DIR", None, "default") == "/from/file"
+    assert setting("QUERY_LOG_DAYS", None, "90") == "90"
+    assert setting("QUERY_LOG_DAYS") is None
+    monkeypatch.setenv("KNOWLEDGE_DIR", "  ")  # set blank in the environment: the default, not .env
+    assert setting("KNOWLEDGE_DIR", None, "default") == "default"
+    monkeypatch.delenv("KNOWLEDGE_DIR")
+    # The same order for every setting at once, and for Settings itself.
+    values = environment(options={"DATABASE_URL": None, "EDITOR_IDS": "7"})
+    assert (values["DATABASE_URL"], values["KNOWLEDGE_DIR"], values["EDITOR_IDS"]) == ("from-environment", "/from/file", "7")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", BASE["TELEGRAM_BOT_TOKEN"])
+    monkeypatch.setenv("LIBRARIAN_CHAT_ID", BASE["LIBRARIAN_CHAT_ID"])
+    knowledge = str(bundled_knowledge_dir())
+    s = Settings.from_env(options={"KNOWLEDGE_DIR": knowledge, "DATABASE_URL": None})
+    assert (s.knowledge_dir, s.database_url, s.editor_ids) == (bundled_knowledge_dir(), "from-environment", {1})
+
+
+def test_defaults_of_the_knowledge_directory_and_the_database() -> None:
+    assert knowledge_dir({}) == bundled_knowledge_dir() == knowledge_dir({"KNOWLEDGE_DIR": " "})
+    assert knowledge_dir({"KNOWLEDGE_DIR": "~/kb"}) == Path.home() / "kb"
+    assert database_url({}) == "sqlite+aiosqlite:///./egov-bot.sqlite3"
+    assert database_url({"DATABASE_URL": "postgresql+asyncpg://h/db"}) == "postgresql+asyncpg://h/db"
 
 
 def test_run_with_bad_settings_exits_2_with_one_line(monkeypatch, capsys) -> None:
