@@ -11,10 +11,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import locales, places
-from bot.helpdesk import Reply, mentioned_ticket, scores
+from bot.helpdesk import Reply, mentioned_ticket
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.delivery import refresh
 from bot.tickets import Citizen
 
 
@@ -27,7 +26,7 @@ async def citizen_of(update: Update, context: BotContext) -> Citizen:
     if context.admission is not None and context.admission.citizen is not None:  # read with the update id
         return context.admission.citizen
     user = update.effective_user
-    return await context.helpdesk.store.citizen(
+    return await context.helpdesk.citizen(
         "telegram", str(update.effective_chat.id), language=ui_language(user),
         first_name=(user.first_name if user else "") or "",
     )
@@ -44,7 +43,7 @@ async def start(update: Update, context: BotContext) -> None:
     """Greet, say what the bot does, show the menu."""
     citizen = await citizen_of(update, context)
     lang = citizen.language
-    text, markup = render.menu(context.helpdesk.library.kb, lang)
+    text, markup = render.menu(context.helpdesk.kb, lang)
     await update.effective_message.reply_text(
         render.t(lang, "greeting") + "\n\n" + render.t(lang, "start_menu_hint"), reply_markup=ReplyKeyboardRemove())
     await reply_html(update.effective_message, text, markup, quote=False)
@@ -59,7 +58,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def menu(update: Update, context: BotContext) -> None:
     """Show the categories."""
     citizen = await citizen_of(update, context)
-    text, markup = render.menu(context.helpdesk.library.kb, citizen.language)
+    text, markup = render.menu(context.helpdesk.kb, citizen.language)
     await reply_html(update.effective_message, text, markup, quote=False)
 
 
@@ -139,7 +138,7 @@ async def status(update: Update, context: BotContext) -> None:
     """List the citizen's open tickets."""
     citizen = await citizen_of(update, context)
     lang = citizen.language
-    tickets = await context.helpdesk.store.open_tickets_of(citizen.id)
+    tickets = await context.helpdesk.open_tickets_of(citizen)
     if not tickets:
         await update.effective_message.reply_text(render.t(lang, "status_none"))
         return
@@ -162,9 +161,9 @@ async def cancel(update: Update, context: BotContext) -> None:
         key = "cancel_done" if ticket else "cancel_missing"
         await update.effective_message.reply_text(render.t(lang, key, number=number))
         if ticket:
-            await refresh(context, ticket.id)
+            await context.refresh_card(ticket.id)
         return
-    tickets = await context.helpdesk.store.open_tickets_of(citizen.id)
+    tickets = await context.helpdesk.open_tickets_of(citizen)
     if not tickets:
         await update.effective_message.reply_text(render.t(lang, "status_none"))
         return
@@ -307,10 +306,7 @@ async def button(update: Update, context: BotContext) -> None:
     elif kind == "c":
         await query.answer()
         if rest == "-":
-            question_text = _question_of(message) or "—"
-            decision = helpdesk.library.matcher.match(question_text)
-            reply = await helpdesk.escalate(citizen, question_text, decision.lang if question_text != "—" else lang,
-                                            kind="declined", candidates=scores(decision))
+            reply = await helpdesk.decline(citizen, _question_of(message), lang)
             await message.reply_text(escalated_text(reply, lang, context))
             context.courier.soon()
         else:
@@ -318,8 +314,7 @@ async def button(update: Update, context: BotContext) -> None:
             if entry is None:
                 await message.reply_text(render.t(lang, "stale_button"))
                 return
-            asked = _question_of(message)
-            answer_lang = helpdesk.library.matcher.match(asked).lang if asked else render.content_lang(lang)
+            answer_lang = helpdesk.answer_language(_question_of(message), lang)
             await reply_html(message, render.entry_text(entry, answer_lang), render.answer_keyboard(entry, lang), quote=False)
     elif kind == "f":
         helpful, _, entry_id = rest.partition(":")
@@ -340,11 +335,9 @@ async def button(update: Update, context: BotContext) -> None:
                 reply_parameters=ReplyParameters((original or message).message_id, allow_sending_without_reply=True))
     elif kind == "a":
         await query.answer()
-        entry = helpdesk.entry(rest)
         original = message.reply_to_message if message else None
         from_bot = original is not None and original.from_user is not None and original.from_user.is_bot
-        question_text = (None if from_bot else _text_of(original)) or (entry.title["ru"] if entry else "—")
-        reply = await helpdesk.escalate(citizen, question_text, render.content_lang(lang), kind="not-helpful", entry_id=rest)
+        reply = await helpdesk.not_helpful(citizen, rest, "" if from_bot else _text_of(original), lang)
         if message:
             await quietly(message.edit_reply_markup(None))
         await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
@@ -366,9 +359,7 @@ async def button(update: Update, context: BotContext) -> None:
             else:
                 await context.bot.send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         else:
-            step_text = entry.steps[render.content_lang(lang)][max(0, min(int(number), len(entry.steps["ru"])) - 1)]
-            reply = await helpdesk.escalate(citizen, f"{entry.title[render.content_lang(lang)]}: {step_text}",
-                                            render.content_lang(lang), kind="stuck", entry_id=entry.id, step=int(number))
+            reply = await helpdesk.stuck(citizen, entry.id, int(number), lang)
             await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
             context.courier.soon()
     elif kind == "g":
@@ -377,7 +368,7 @@ async def button(update: Update, context: BotContext) -> None:
             await quietly(message.edit_reply_markup(None))
         if rest == "yes":
             for ticket_id in await helpdesk.forget(citizen):
-                await refresh(context, ticket_id)  # the card says so at once, without Take or Close
+                await context.refresh_card(ticket_id)  # the card says so at once, without Take or Close
             await context.bot.send_message(query.from_user.id, render.t(lang, "forget_done"))
         else:
             await context.bot.send_message(query.from_user.id, render.t(lang, "forget_kept"))
@@ -385,9 +376,9 @@ async def button(update: Update, context: BotContext) -> None:
         if rest not in locales.UI_LANGUAGES:
             await query.answer()
             return
-        await helpdesk.store.set_language(citizen.id, rest)
+        await helpdesk.set_language(citizen, rest)
         await query.answer(render.t(rest, "lang_set"))
-        text, markup = render.menu(helpdesk.library.kb, rest)
+        text, markup = render.menu(helpdesk.kb, rest)
         await context.bot.send_message(query.from_user.id, render.t(rest, "lang_set") + "\n" + render.t(rest, "start_menu_hint"))
         await context.bot.send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
     elif kind == "r":
@@ -402,13 +393,13 @@ async def button(update: Update, context: BotContext) -> None:
         if ticket:
             if message:
                 await quietly(message.edit_reply_markup(None))
-            await refresh(context, ticket.id)
+            await context.refresh_card(ticket.id)
     else:
         await query.answer(render.t(lang, "stale_button"), show_alert=True)
 
 
 async def _menu_button(query, rest: str, lang: str, context: BotContext) -> None:
-    kb = context.helpdesk.library.kb
+    kb = context.helpdesk.kb
     what, _, value = rest.partition(":")
     await query.answer()
     if rest == "root":

@@ -14,7 +14,6 @@ from telegram.constants import ParseMode
 from bot import locales
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.delivery import refresh
 from bot.tickets import utcnow
 
 
@@ -63,7 +62,7 @@ async def _take(update: Update, context: BotContext, ticket_id: int) -> tuple[st
     if result.ticket is None:
         return render.t(locales.GROUP, "ticket_missing", number=ticket_id), False
     if result.taken:
-        await refresh(context, ticket_id)
+        await context.refresh_card(ticket_id)
         return render.t(locales.GROUP, "take_ok", number=ticket_id), True
     if result.ticket.status == "taken":
         return render.t(locales.GROUP, "take_taken", number=ticket_id, librarian=result.ticket.taken_by), False
@@ -74,7 +73,7 @@ async def _close(update: Update, context: BotContext, ticket_id: int) -> str:
     ticket = await context.helpdesk.close(ticket_id, librarian_name(update))
     if ticket is None:
         return render.t(locales.GROUP, "close_missing", number=ticket_id)
-    await refresh(context, ticket_id)
+    await context.refresh_card(ticket_id)
     context.courier.soon()
     return render.t(locales.GROUP, "close_ok", number=ticket_id)
 

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from bot import locales
-from bot.telegram_ui.delivery import deliver_all
+from bot.telegram_ui.context import BotContext
+from bot.telegram_ui.sender import deliver_all
 from tg_harness import AIGUL, BOLAT, DANA, ERZHAN, GROUP_ID, MARIA, OTHER_GROUP_ID, TG
 from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
 
@@ -451,19 +452,15 @@ async def test_an_answered_ticket_silent_for_ticket_idle_hours_closes_itself(tg:
     await tg.librarian_reply(MARIA, "Уточните город", owed_card)
     await tg.say(DANA, "Караганда, а где именно смотреть прогноз погоды?")
 
-    class Context:
-        helpdesk = tg.helpdesk
-        settings = tg.settings
-        bot = tg.app.bot
-        courier = tg.app.bot_data["courier"]
+    context = BotContext(tg.app)
 
-    await idle_tickets_job(Context())
+    await idle_tickets_job(context)
     assert (await tg.ticket(ticket.id)).status == "taken"  # not silent long enough yet
     old = "2000-01-01 00:00:00.000000"
     tg.sql("UPDATE ticket_messages SET created_at = ?", old)
     tg.sql("UPDATE tickets SET first_reply_at = ? WHERE first_reply_at IS NOT NULL", old)
     tg.clear()
-    await idle_tickets_job(Context())
+    await idle_tickets_job(context)
     await tg.app.bot_data["courier"].settled()
     assert (await tg.ticket(ticket.id)).status == "closed"
     assert (await tg.ticket(silent.id)).status == "open"
