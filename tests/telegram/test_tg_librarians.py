@@ -441,7 +441,7 @@ async def test_a_reply_to_the_ticket_thread_or_soon_after_the_librarian_is_a_fol
 
 
 async def test_an_answered_ticket_silent_for_ticket_idle_hours_closes_itself(tg: TG) -> None:
-    from bot.telegram_ui.application import idle_tickets_job
+    from bot.telegram_ui.jobs import idle_tickets_job
 
     ticket = await tg.escalate(AIGUL, QUESTION)
     card_id = (await tg.ticket(ticket.id)).card_message_id

@@ -7,7 +7,7 @@ import itertools
 import datetime as dt
 
 from bot import locales
-from bot.telegram_ui.application import purge_job
+from bot.telegram_ui.jobs import purge_job
 from tg_harness import AIGUL, GROUP_ID, TG
 from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
 
