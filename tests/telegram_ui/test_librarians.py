@@ -10,8 +10,8 @@ import pytest
 from bot import locales
 from bot.telegram_ui.context import BotContext
 from bot.telegram_ui.sender import deliver_all
-from tg_harness import AIGUL, BOLAT, DANA, ERZHAN, GROUP_ID, MARIA, OTHER_GROUP_ID, TG
-from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+from .harness import AIGUL, BOLAT, DANA, ERZHAN, GROUP_ID, MARIA, OTHER_GROUP_ID, TG, group, ru
 
 
 @pytest.fixture
@@ -22,14 +22,6 @@ def tg(tg_any: TG) -> TG:
 CITIZEN = AIGUL["id"]
 QUESTION = "какая погода завтра в темиртау"
 PHONE = re.compile(r"\+?\d[\d ()\-]{8,}\d")
-
-
-def ru(key: str, **values: object) -> str:
-    return locales.text("ru", key, **values)
-
-
-def group(key: str, **values: object) -> str:
-    return locales.text(locales.GROUP, key, **values)
 
 
 # --- 3. escalation and the card -----------------------------------------------------------------------
