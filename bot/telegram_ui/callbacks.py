@@ -8,6 +8,7 @@ in citizens' chats stop matching their kind and get the stale-button answer inst
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import ClassVar, TypeVar, Union
@@ -19,6 +20,17 @@ DIGITS = re.compile(r"\d+")
 def _number(text: str, digits: int = 9) -> int | None:
     """A ticket number, a rating, a step: digits only, and not too many of them."""
     return int(text) if DIGITS.fullmatch(text) and len(text) <= digits else None
+
+
+class _Plain:
+    """A button whose data fields are its own fields, as text, in order; one text field by default."""
+
+    def fields(self) -> tuple[str, ...]:
+        return tuple(str(getattr(self, field.name)) for field in dataclasses.fields(self))
+
+    @classmethod
+    def parse(cls, rest: str):
+        return cls(rest)
 
 
 @dataclass(frozen=True)
@@ -73,30 +85,20 @@ class Feedback:
 
 
 @dataclass(frozen=True)
-class AskLibrarian:
+class AskLibrarian(_Plain):
     """"Ask a librarian" after an answer that did not help."""
 
     KIND: ClassVar[str] = "a"
     entry_id: str
 
-    def fields(self) -> tuple[str, ...]:
-        return (self.entry_id,)
-
-    @classmethod
-    def parse(cls, rest: str) -> AskLibrarian:
-        return cls(rest)
-
 
 @dataclass(frozen=True)
-class Step:
+class Step(_Plain):
     """A step of an entry's walkthrough."""
 
     KIND: ClassVar[str] = "s"
     entry_id: str
     number: int
-
-    def fields(self) -> tuple[str, ...]:
-        return (self.entry_id, str(self.number))
 
     @classmethod
     def parse(cls, rest: str) -> Step | None:
@@ -128,30 +130,20 @@ class Forget:
 
 
 @dataclass(frozen=True)
-class Language:
+class Language(_Plain):
     """An interface language."""
 
     KIND: ClassVar[str] = "l"
     lang: str
 
-    def fields(self) -> tuple[str, ...]:
-        return (self.lang,)
-
-    @classmethod
-    def parse(cls, rest: str) -> Language:
-        return cls(rest)
-
 
 @dataclass(frozen=True)
-class Rating:
+class Rating(_Plain):
     """1-5 for a closed ticket."""
 
     KIND: ClassVar[str] = "r"
     ticket_id: int
     rating: int
-
-    def fields(self) -> tuple[str, ...]:
-        return (str(self.ticket_id), str(self.rating))
 
     @classmethod
     def parse(cls, rest: str) -> Rating | None:
@@ -161,7 +153,7 @@ class Rating:
 
 
 @dataclass(frozen=True)
-class Withdraw:
+class Withdraw(_Plain):
     """Withdraw an open ticket. `number` as written: a forged one is named back as it came."""
 
     KIND: ClassVar[str] = "w"
@@ -171,22 +163,12 @@ class Withdraw:
     def ticket_id(self) -> int | None:
         return _number(self.number)
 
-    def fields(self) -> tuple[str, ...]:
-        return (self.number,)
-
-    @classmethod
-    def parse(cls, rest: str) -> Withdraw:
-        return cls(rest)
-
 
 @dataclass(frozen=True)
-class CardButton:
+class CardButton(_Plain):
     """A button on a ticket's card in the librarians' group."""
 
     ticket_id: int | None  # None: not a ticket number (a forged button)
-
-    def fields(self) -> tuple[str, ...]:
-        return (str(self.ticket_id),)
 
     @classmethod
     def parse(cls, rest: str):
