@@ -16,7 +16,7 @@ from typing import Callable, TextIO, assert_never
 
 from bot import locales
 from bot.helpdesk import (Answer, Clarify, Escalated, FollowUp, HelpDesk, InboxItem, LibrarianAnswer, Rated, Reply,
-                          SmallTalk, TicketClosed, scores)
+                          SmallTalk, TicketClosed)
 from bot.knowledge import Entry
 from bot.tickets import Citizen
 
@@ -194,8 +194,8 @@ class Console:
         pending = self._pending
         if number == 0:  # as "none of these" in Telegram: a ticket with what the bot considered
             self._pending = None
-            reply = await self.helpdesk.escalate(citizen, self._pending_question, pending.lang, kind="declined",
-                                                 candidates=scores(pending.decision))
+            reply = await self.helpdesk.decline(citizen, self._pending_question, pending.lang,
+                                                decision=pending.decision)
             self.say(render(reply, self.lang))
         elif 1 <= number <= len(pending.options):
             self._pending = None

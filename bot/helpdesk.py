@@ -6,9 +6,7 @@ It never imports telegram and returns plain results; front ends render them with
 from __future__ import annotations
 
 import datetime as dt
-import re
 import statistics
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -16,218 +14,21 @@ import yaml
 
 from bot import locales, places, privacy
 from bot import text as textnorm
-from bot.evaluation import consistency_problems
-from bot.index_cache import load_indexed
-from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem, load_knowledge
-from bot.matching import Decision, Matcher, group_similar
+from bot.delivery import Outbox, Sender
+from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem
+from bot.library import Library, Reloaded
+from bot.matching import Decision, group_similar
 from bot.places import AccessPoint
-from bot.tickets import FORGOTTEN, Citizen, Draft, TakeResult, Ticket, TicketMessage, TicketStore, utcnow
+from bot.results import (Answer, Clarify, Escalated, FollowUp, InboxItem, LibrarianAnswer, LibrarianReply,  # noqa: F401
+                         Rated, Reply, SmallTalk, Stats, TicketClosed, mentioned_ticket)
+from bot.smalltalk import SmallTalkWords
+from bot.tickets import FORGOTTEN, Admission, Citizen, Draft, TakeResult, Ticket, TicketStore, utcnow
 
 MAX_OPEN_TICKETS = 3  # open questions per citizen; more join the newest one
 # A citizen writing this soon after a librarian's message is talking to the librarian: it goes to the ticket.
 CONVERSATION_WINDOW = dt.timedelta(minutes=10)
 RATING_WINDOW = dt.timedelta(days=7)  # a bare 1-5 rates a ticket closed this recently
-TICKET_MENTION = re.compile(r"#(\d{1,9})\b")  # every bot message about a ticket names it: "#12"
-
-
-@dataclass(frozen=True)
-class Answer:
-    entry: Entry
-    lang: str
-    decision: Decision
-    question: str = ""
-    pending: int | None = None  # a ticket of this citizen the librarians still have
-
-
-@dataclass(frozen=True)
-class Clarify:
-    options: tuple[Entry, ...]
-    lang: str
-    decision: Decision
-    question: str = ""
-    pending: int | None = None
-
-
-@dataclass(frozen=True)
-class Escalated:
-    ticket: Ticket
-    lang: str
-    opens_at: dt.datetime | None = None  # set when librarians are off: when they start again
-    new: bool = True                     # False: the same request was already open (a double tap)
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """The message went to the librarians on the citizen's open ticket."""
-
-    ticket: Ticket
-    lang: str
-
-
-@dataclass(frozen=True)
-class SmallTalk:
-    kind: str  # "greeting" (also with "I have a question"), "thanks", "digits" (a bare number), "no-words"
-    lang: str
-
-
-@dataclass(frozen=True)
-class Rated:
-    """A bare 1-5 while a closed ticket's rating prompt was open: the rating is recorded."""
-
-    ticket_id: int
-    rating: int
-    lang: str
-
-
-Reply = Answer | Clarify | Escalated | FollowUp | SmallTalk | Rated
-
-
-@dataclass(frozen=True)
-class LibrarianAnswer:
-    """A librarian's answer for the citizen (on a front end that shows it itself)."""
-
-    ticket_id: int
-    text: str
-    media: str | None = None
-
-
-@dataclass(frozen=True)
-class TicketClosed:
-    """The ticket was closed: the citizen is asked for a 1-5 rating."""
-
-    ticket_id: int
-
-
-InboxItem = LibrarianAnswer | TicketClosed
-
-
-@dataclass(frozen=True)
-class LibrarianReply:
-    """What became of a librarian's reply in the group: stored for delivery, or refused (the citizen
-    withdrew the question or deleted their data: nobody is there to receive it)."""
-
-    ticket: Ticket
-    message: TicketMessage | None
-    refused: str | None = None  # "withdrawn" or "forgotten"
-
-
-def mentioned_ticket(text: str | None) -> int | None:
-    """The ticket a bot message is about ("... вопрос #12 ..."), if it names one."""
-    found = TICKET_MENTION.search(text or "")
-    return int(found.group(1)) if found else None
-
-
-@dataclass(frozen=True)
-class Stats:
-    days: int
-    questions: int
-    shares: dict[str, float]        # answer / clarify / escalate -> share of questions
-    helpful: int
-    not_helpful: int
-    open_tickets: int
-    median_first_reply: float | None  # seconds
-    unmatched: list[tuple[str, int, list[str]]] = field(default_factory=list)  # (example, count, others)
-
-
-class Library:
-    """A knowledge base with its matcher and the library access points: swapped as one piece on reload."""
-
-    def __init__(self, kb: KnowledgeBase, points: list[AccessPoint] | None = None, matcher: Matcher | None = None) -> None:
-        self.kb = kb
-        self.matcher = matcher if matcher is not None and matcher.kb is kb else Matcher(kb)
-        self.points = list(points or [])
-
-    @classmethod
-    def load(cls, directory: Path | str) -> "Library":
-        """The knowledge base of `directory` and its access_points.yaml (when there is one); KnowledgeError
-        lists the problems of both, each with file and line."""
-        problems: list[Problem] = []
-        kb = points = matcher = None
-        try:
-            matcher = load_indexed(directory)  # built, or from the on-disk cache of this very knowledge and code
-            kb = matcher.kb
-        except KnowledgeError as error:
-            problems += error.problems
-        path = Path(directory) / "access_points.yaml"
-        try:
-            points = places.load_access_points(path) if path.is_file() else []
-        except KnowledgeError as error:
-            problems += error.problems
-        if kb is None or points is None:
-            raise KnowledgeError(problems)
-        return cls(kb, points, matcher)
-
-    def problems(self) -> list[Problem]:
-        """What `kb lint` reports on a loaded knowledge base: its warnings, and question variants the
-        matcher would answer with another entry (errors) or not answer directly (warnings)."""
-        return list(self.kb.warnings) + consistency_problems(self.kb, self.matcher)
-
-
-@dataclass(frozen=True)
-class Reloaded:
-    """The outcome of /reload: the errors that kept the old knowledge base, or what changed."""
-
-    errors: list[Problem]
-    entries: int
-    removed: list[str] = field(default_factory=list)  # ids of entries that disappeared
-
-
-def _word_set(words: str) -> frozenset[str]:
-    return frozenset(textnorm.fold(w) for w in textnorm.tokens(textnorm.clean(words)))
-
-
-def _locale_words(key: str) -> frozenset[str]:
-    """One small-talk word list of every interface language together (a Kazakh citizen may say "ок")."""
-    return frozenset().union(*(_word_set(locales.text(lang, key)) for lang in locales.UI_LANGUAGES))
-
-
-class SmallTalkWords:
-    """What people write that is not a question, from the locale files: thanks and acknowledgements,
-    greetings, "I have a question", polite fillers, and the emoji that mean thanks."""
-
-    def __init__(self) -> None:
-        self.thanks = _locale_words("smalltalk_thanks")
-        self.greeting = _locale_words("smalltalk_greeting")
-        self.intent = _locale_words("smalltalk_intent")
-        self.polite = _locale_words("smalltalk_polite")
-        self.emoji = frozenset().union(*(locales.text(lang, "smalltalk_thanks_emoji").split()
-                                         for lang in locales.UI_LANGUAGES))
-        self.help = _word_set("помощь помочь помогли көмек көмегіңіз көмегіңізге help")
-        self.known = self.thanks | self.greeting | self.intent | self.polite
-        keys = ("smalltalk_thanks", "smalltalk_greeting", "smalltalk_intent", "smalltalk_polite")
-        by_lang = {lang: frozenset().union(*(_word_set(locales.text(lang, key)) for key in keys))
-                   for lang in locales.UI_LANGUAGES}
-        # Per language: its words, and the words only the other languages use.
-        self._languages = [(lang, words, self.known - words) for lang, words in by_lang.items()]
-
-    def _words(self, message: str) -> frozenset[str]:
-        """The message's words, a Latin-letter one as the known word it stands for (transliterated or typed in
-        the wrong layout: "rahmet", "cgfcb,j")."""
-        def reading(word: str) -> str:
-            if word in self.known or not textnorm.is_latin(word):
-                return word
-            return next((r for r in map(textnorm.fold, textnorm.latin_readings(word)) if r in self.known), word)
-        return frozenset(map(reading, _word_set(message)))
-
-    def language(self, message: str) -> str | None:
-        """The interface language whose words alone make up the message ("рахмет": kk), if only one fits."""
-        words = self._words(message)
-        fits = [lang for lang, own, others in self._languages if words & own and not words & others]
-        return fits[0] if len(fits) == 1 else None
-
-    def kind(self, message: str) -> str | None:
-        """"thanks", "greeting", "digits", "no-words", or None for anything that may be a question."""
-        stripped = message.strip()
-        if stripped.isdigit():
-            return "digits"
-        words = self._words(message)
-        if not words:
-            return "thanks" if any(symbol in stripped for symbol in self.emoji) else "no-words"
-        if not words <= self.known:
-            return None
-        if words & self.thanks and not (words & self.intent) - self.help:
-            return "thanks"  # "большое спасибо за помощь", "рахмет сізге", "ок"
-        return "greeting"  # "Здравствуйте, у меня вопрос", "мне нужна помощь", "алло"
+UPDATES_KEPT = dt.timedelta(days=2)  # how long a handled update is remembered (duplicates come sooner)
 
 
 class HelpDesk:
@@ -238,6 +39,7 @@ class HelpDesk:
         self.hours = hours  # bot.config.LibrarianHours, or None: always open
         self.clock = clock
         self.small_talk = SmallTalkWords()
+        self.outbox = Outbox(store, lambda: self.library.kb)
 
     # --- the knowledge base ---------------------------------------------------------------------
 
@@ -270,8 +72,18 @@ class HelpDesk:
         return [n for n in places.nearest(self.library.points, latitude, longitude, limit=3)
                 if n.distance_km <= places.NEAR_KM]
 
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The knowledge base serving now (the menu's categories and entries)."""
+        return self.library.kb
+
     def entry(self, entry_id: str) -> Entry | None:
         return self.library.kb.entry(entry_id)
+
+    def answer_language(self, question: str, ui_lang: str) -> str:
+        """The language to show an entry in for this question: the question's own; with no question, the
+        interface language's content language."""
+        return self.library.matcher.match(question).lang if question else locales.content_lang(ui_lang)
 
     # --- citizens -------------------------------------------------------------------------------
 
@@ -369,6 +181,33 @@ class HelpDesk:
             opens_at = self.hours.next_opening(now)
         return Escalated(ticket, lang, opens_at)
 
+    async def decline(self, citizen: Citizen, question: str, lang: str, *,
+                      decision: Decision | None = None) -> Escalated:
+        """None of the offered entries fits: a ticket with what the matcher considered. Without the decision
+        the question is matched again and its language is the matcher's ("—" and `lang` when it is lost)."""
+        question = question or "—"
+        if decision is None:
+            decision = self.library.matcher.match(question)
+            lang = decision.lang if question != "—" else lang
+        return await self.escalate(citizen, question, lang, kind="declined", candidates=scores(decision))
+
+    async def not_helpful(self, citizen: Citizen, entry_id: str, question: str, ui_lang: str) -> Escalated:
+        """The entry's answer did not help: a ticket with the citizen's question (or the entry's title)."""
+        entry = self.entry(entry_id)
+        question = question or (entry.title["ru"] if entry else "—")
+        return await self.escalate(citizen, question, locales.content_lang(ui_lang), kind="not-helpful",
+                                   entry_id=entry_id)
+
+    async def stuck(self, citizen: Citizen, entry_id: str, step: int, ui_lang: str) -> Escalated | None:
+        """The citizen is stuck at a step of an entry's walkthrough: a ticket naming the step. None when the
+        entry has no such step (an old button)."""
+        entry = self.entry(entry_id)
+        if entry is None or not entry.steps or not 1 <= step <= len(entry.steps["ru"]):
+            return None
+        lang = locales.content_lang(ui_lang)
+        question = f"{entry.title[lang]}: {entry.steps[lang][step - 1]}"
+        return await self.escalate(citizen, question, lang, kind="stuck", entry_id=entry.id, step=step)
+
     async def pass_media(self, citizen: Citizen, media: str, caption: str, source_chat_id: int,
                          source_message_id: int) -> FollowUp | None:
         """A photo, document or voice for the citizen's open ticket; None when there is none."""
@@ -447,6 +286,10 @@ class HelpDesk:
             return False
         return await self.store.rate(ticket_id, citizen.id, rating)
 
+    async def refresh_card(self, sender: Sender, ticket_id: int) -> None:
+        """Redraw a ticket's card in the librarians' group (after a change the card shows)."""
+        await self.outbox.refresh(sender, ticket_id)
+
     # --- librarians -----------------------------------------------------------------------------
 
     async def take(self, ticket_id: int, librarian_id: int, librarian: str) -> TakeResult:
@@ -488,6 +331,47 @@ class HelpDesk:
 
     async def draft(self, ticket_id: int, librarian: str) -> Draft | None:
         return await self.store.add_draft(ticket_id, librarian)
+
+    # --- delivery and the updates of a front end that receives them (Telegram) ------------------
+
+    async def deliver(self, sender: Sender) -> int:
+        """One delivery pass through `sender` (see bot.delivery); how many deliveries succeeded."""
+        return await self.outbox.deliver(sender)
+
+    async def admit(self, update_id: int, chat_id: int | None = None, *, take_over_after: float | None = None,
+                    payload: str | None = None, counted: bool = True) -> int | None:
+        """Record an update; None for a duplicate, else how many this chat sent in the last minute."""
+        return await self.store.admit(update_id, chat_id, take_over_after=take_over_after, payload=payload,
+                                      counted=counted)
+
+    async def intake(self, update_id: int, chat_id: int, channel: str, external_id: str, *, language: str = "ru",
+                     first_name: str = "", take_over_after: float | None = None, payload: str | None = None,
+                     counted: bool = True) -> Admission | None:
+        """admit() and the citizen with their open tickets, in one round trip."""
+        return await self.store.intake(update_id, chat_id, channel, external_id, language=language,
+                                       first_name=first_name, take_over_after=take_over_after, payload=payload,
+                                       counted=counted)
+
+    async def finish_update(self, update_id: int) -> None:
+        await self.store.finish(update_id)
+
+    async def unfinished_updates(self, silent_for: float = 0) -> list[tuple[int, str]]:
+        """(update id, payload) of updates other processes recorded and never finished handling."""
+        return await self.store.unfinished(silent_for)
+
+    async def heartbeat(self) -> None:
+        """Tell the other instances this one is alive."""
+        await self.store.heartbeat()
+
+    async def purge(self, query_log_days: int) -> int:
+        """Delete question-log rows older than `query_log_days` (how many) and long-handled updates."""
+        removed = await self.store.purge_questions(utcnow() - dt.timedelta(days=query_log_days))
+        await self.store.purge_updates(utcnow() - UPDATES_KEPT)
+        return removed
+
+    async def shutdown(self) -> None:
+        """Close the database connections."""
+        await self.store.dispose()
 
     # --- editors --------------------------------------------------------------------------------
 

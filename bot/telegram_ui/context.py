@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.config import Settings
+from bot.delivery import Courier
 from bot.helpdesk import HelpDesk
 
 if TYPE_CHECKING:
-    from bot.telegram_ui.delivery import Courier
+    from bot.telegram_ui.sender import TelegramSender
     from bot.tickets import Admission
 
 
@@ -27,9 +28,18 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.application.bot_data["settings"]
 
     @property
-    def courier(self) -> "Courier":
+    def courier(self) -> Courier:
         """Delivery passes: `context.courier.soon()` after storing something to send."""
         return self.application.bot_data["courier"]
+
+    @property
+    def sender(self) -> "TelegramSender":
+        """What delivery sends through: the librarians' group and citizens' private chats."""
+        return self.application.bot_data["sender"]
+
+    async def refresh_card(self, ticket_id: int) -> None:
+        """Redraw a ticket's card in the librarians' group."""
+        await self.helpdesk.refresh_card(self.sender, ticket_id)
 
 
 AppType = Application[ExtBot, BotContext, dict, dict, dict, Any]

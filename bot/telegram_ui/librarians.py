@@ -12,9 +12,8 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot import locales
-from bot.telegram_ui import render
+from bot.telegram_ui import callbacks, render
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.delivery import refresh
 from bot.tickets import utcnow
 
 
@@ -63,7 +62,7 @@ async def _take(update: Update, context: BotContext, ticket_id: int) -> tuple[st
     if result.ticket is None:
         return render.t(locales.GROUP, "ticket_missing", number=ticket_id), False
     if result.taken:
-        await refresh(context, ticket_id)
+        await context.refresh_card(ticket_id)
         return render.t(locales.GROUP, "take_ok", number=ticket_id), True
     if result.ticket.status == "taken":
         return render.t(locales.GROUP, "take_taken", number=ticket_id, librarian=result.ticket.taken_by), False
@@ -74,7 +73,7 @@ async def _close(update: Update, context: BotContext, ticket_id: int) -> str:
     ticket = await context.helpdesk.close(ticket_id, librarian_name(update))
     if ticket is None:
         return render.t(locales.GROUP, "close_missing", number=ticket_id)
-    await refresh(context, ticket_id)
+    await context.refresh_card(ticket_id)
     context.courier.soon()
     return render.t(locales.GROUP, "close_ok", number=ticket_id)
 
@@ -125,22 +124,40 @@ async def queue_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(render.clip(escape("\n".join(lines))), parse_mode=ParseMode.HTML)
 
 
-async def button(update: Update, context: BotContext) -> None:
-    """Take, Close and "Add to knowledge base" on a card."""
+async def _card_press(update: Update, context: BotContext, kind: type) -> int | None:
+    """The ticket of a card button; None when the press was answered here: outside the librarians' group,
+    or data that names no ticket."""
     query = update.callback_query
-    kind, _, value = (query.data or "").partition(":")
-    if not value.isdigit():
+    message = query.message
+    if message is None or message.chat.id != context.settings.librarian_chat_id:
+        await query.answer(render.t(locales.GROUP, "librarian_only"), show_alert=True)
+        return None
+    button = callbacks.read_as(query.data, kind)
+    if button is None or button.ticket_id is None:
         await query.answer(render.t(locales.GROUP, "stale_button"), show_alert=True)
-        return
-    ticket_id = int(value)
-    alert = False
-    if kind == "t":
-        text, taken = await _take(update, context, ticket_id)
-        alert = not taken  # somebody else was quicker: say who, clearly
-    elif kind == "z":
-        text = await _close(update, context, ticket_id)
-    else:
-        draft = await context.helpdesk.draft(ticket_id, librarian_name(update))
-        text = render.t(locales.GROUP, "draft_ok" if draft else "draft_missing", number=ticket_id)
-    await query.answer(text, show_alert=alert)
+        return None
+    return button.ticket_id
 
+
+async def take_button(update: Update, context: BotContext) -> None:
+    """Take on a card."""
+    ticket_id = await _card_press(update, context, callbacks.Take)
+    if ticket_id is not None:
+        text, taken = await _take(update, context, ticket_id)
+        await update.callback_query.answer(text, show_alert=not taken)  # somebody else was quicker: say who
+
+
+async def close_button(update: Update, context: BotContext) -> None:
+    """Close on a card."""
+    ticket_id = await _card_press(update, context, callbacks.Close)
+    if ticket_id is not None:
+        await update.callback_query.answer(await _close(update, context, ticket_id), show_alert=False)
+
+
+async def draft_button(update: Update, context: BotContext) -> None:
+    """"Add to knowledge base" on an answered card: the answer becomes a draft entry."""
+    ticket_id = await _card_press(update, context, callbacks.Draft)
+    if ticket_id is not None:
+        draft = await context.helpdesk.draft(ticket_id, librarian_name(update))
+        await update.callback_query.answer(render.t(locales.GROUP, "draft_ok" if draft else "draft_missing",
+                                                    number=ticket_id), show_alert=False)

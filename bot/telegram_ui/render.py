@@ -12,6 +12,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import locales
 from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Rated, Reply, SmallTalk
 from bot.knowledge import Category, Entry, KnowledgeBase
+from bot.places import AccessPoint
+from bot.telegram_ui import callbacks
+from bot.telegram_ui.callbacks import data
 from bot.tickets import FORGOTTEN, Ticket
 
 MAX_TEXT = 4000  # Telegram's limit is 4096 characters
@@ -114,21 +117,21 @@ def time_with_suffix(moment: str, lang: str) -> str:
 
 
 def answer_keyboard(entry: Entry, ui_lang: str) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(t(ui_lang, "button_helpful"), callback_data=f"f:y:{entry.id}"),
-             InlineKeyboardButton(t(ui_lang, "button_not_helpful"), callback_data=f"f:n:{entry.id}")]]
+    rows = [[InlineKeyboardButton(t(ui_lang, "button_helpful"), callback_data=data(callbacks.Feedback(True, entry.id))),
+             InlineKeyboardButton(t(ui_lang, "button_not_helpful"), callback_data=data(callbacks.Feedback(False, entry.id)))]]
     if entry.steps:
-        rows.append([InlineKeyboardButton(t(ui_lang, "button_steps"), callback_data=f"s:{entry.id}:1")])
+        rows.append([InlineKeyboardButton(t(ui_lang, "button_steps"), callback_data=data(callbacks.Step(entry.id, 1)))])
     return InlineKeyboardMarkup(rows)
 
 
 def ask_librarian_keyboard(entry_id: str, ui_lang: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(t(ui_lang, "button_ask_librarian"), callback_data=f"a:{entry_id}")]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(ui_lang, "button_ask_librarian"), callback_data=data(callbacks.AskLibrarian(entry_id)))]])
 
 
 def clarify(options: tuple[Entry, ...], ui_lang: str) -> tuple[str, InlineKeyboardMarkup]:
     lang = content_lang(ui_lang)
-    rows = [[InlineKeyboardButton(clip(e.title[lang], 60), callback_data=f"c:{e.id}")] for e in options]
-    rows.append([InlineKeyboardButton(t(ui_lang, "clarify_none"), callback_data="c:-")])
+    rows = [[InlineKeyboardButton(clip(e.title[lang], 60), callback_data=data(callbacks.Choice(e.id)))] for e in options]
+    rows.append([InlineKeyboardButton(t(ui_lang, "clarify_none"), callback_data=data(callbacks.Choice(None)))])
     return escape(t(ui_lang, "clarify_prompt")), InlineKeyboardMarkup(rows)
 
 
@@ -142,43 +145,85 @@ def step(entry: Entry, number: int, ui_lang: str) -> tuple[str, InlineKeyboardMa
         body += "\n\n" + escape(t(ui_lang, "steps_done"))
     nav = []
     if number > 1:
-        nav.append(InlineKeyboardButton(t(ui_lang, "button_prev"), callback_data=f"s:{entry.id}:{number - 1}"))
+        nav.append(InlineKeyboardButton(t(ui_lang, "button_prev"), callback_data=data(callbacks.Step(entry.id, number - 1))))
     if number < len(steps):
-        nav.append(InlineKeyboardButton(t(ui_lang, "button_next"), callback_data=f"s:{entry.id}:{number + 1}"))
+        nav.append(InlineKeyboardButton(t(ui_lang, "button_next"), callback_data=data(callbacks.Step(entry.id, number + 1))))
     rows = [nav] if nav else []
-    rows.append([InlineKeyboardButton(t(ui_lang, "button_stuck"), callback_data=f"x:{entry.id}:{number}")])
+    rows.append([InlineKeyboardButton(t(ui_lang, "button_stuck"), callback_data=data(callbacks.Stuck(entry.id, number)))])
     return body, InlineKeyboardMarkup(rows)
 
 
 def menu(kb: KnowledgeBase, ui_lang: str) -> tuple[str, InlineKeyboardMarkup]:
     lang = content_lang(ui_lang)
-    rows = [[InlineKeyboardButton(c.title[lang], callback_data=f"m:c:{c.id}")] for c in kb.categories
+    rows = [[InlineKeyboardButton(c.title[lang], callback_data=data(callbacks.Menu("c", c.id)))] for c in kb.categories
             if kb.entries_in(c.id)]
     return escape(t(ui_lang, "menu_title")), InlineKeyboardMarkup(rows)
 
 
 def category(kb: KnowledgeBase, cat: Category, ui_lang: str) -> tuple[str, InlineKeyboardMarkup]:
     lang = content_lang(ui_lang)
-    rows = [[InlineKeyboardButton(clip(e.title[lang], 60), callback_data=f"m:e:{e.id}")] for e in kb.entries_in(cat.id)]
-    rows.append([InlineKeyboardButton(t(ui_lang, "button_back"), callback_data="m:root")])
+    rows = [[InlineKeyboardButton(clip(e.title[lang], 60), callback_data=data(callbacks.Menu("e", e.id)))] for e in kb.entries_in(cat.id)]
+    rows.append([InlineKeyboardButton(t(ui_lang, "button_back"), callback_data=data(callbacks.Menu()))])
     return escape(t(ui_lang, "menu_category", title=cat.title[lang])), InlineKeyboardMarkup(rows)
 
 
 def entry_from_menu_keyboard(entry: Entry, ui_lang: str) -> InlineKeyboardMarkup:
     rows = list(answer_keyboard(entry, ui_lang).inline_keyboard)
-    rows.append([InlineKeyboardButton(t(ui_lang, "button_back"), callback_data=f"m:c:{entry.category}"),
-                 InlineKeyboardButton(t(ui_lang, "button_menu"), callback_data="m:root")])
+    rows.append([InlineKeyboardButton(t(ui_lang, "button_back"), callback_data=data(callbacks.Menu("c", entry.category))),
+                 InlineKeyboardButton(t(ui_lang, "button_menu"), callback_data=data(callbacks.Menu()))])
     return InlineKeyboardMarkup(rows)
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Русский", callback_data="l:ru"),
-                                  InlineKeyboardButton("Қазақша", callback_data="l:kk"),
-                                  InlineKeyboardButton("English", callback_data="l:en")]])
+    names = (("ru", "Русский"), ("kk", "Қазақша"), ("en", "English"))
+    return InlineKeyboardMarkup([[InlineKeyboardButton(name, callback_data=data(callbacks.Language(lang)))
+                                  for lang, name in names]])
 
 
 def rating_keyboard(ticket_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=f"r:{ticket_id}:{n}") for n in range(1, 6)]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(str(n), callback_data=data(callbacks.Rating(ticket_id, n)))
+                                  for n in range(1, 6)]])
+
+
+def cancel_keyboard(tickets: list[Ticket], ui_lang: str) -> InlineKeyboardMarkup:
+    """One button per open ticket, to withdraw it."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(ui_lang, "button_cancel_ticket", number=ticket.id),
+                                                       callback_data=data(callbacks.Withdraw(str(ticket.id))))]
+                                 for ticket in tickets])
+
+
+def forget_keyboard(ui_lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(ui_lang, "forget_yes"), callback_data=data(callbacks.Forget(True))),
+                                  InlineKeyboardButton(t(ui_lang, "forget_no"), callback_data=data(callbacks.Forget(False)))]])
+
+
+def places(found: list[tuple[AccessPoint, float | None]], ui_lang: str, header: str) -> str:
+    """Library access points (with their distance, when known) under a header, as HTML."""
+    content = content_lang(ui_lang)
+
+    def text(values: dict[str, str]) -> str:
+        return values.get(content) or values.get("ru", "")
+
+    blocks = [escape(t(ui_lang, header))]
+    for point, distance in found:
+        distance_text = t(ui_lang, "where_distance", km=round(distance)) if distance is not None else ""
+        lines = [t(ui_lang, "where_item", name=point.name.get(content, point.name.get("ru", "")),
+                   town=point.town.get(content, point.town.get("ru", "")), distance=distance_text)]
+        if point.address:
+            lines.append(t(ui_lang, "where_address", address=text(point.address)))
+        if point.phone:
+            lines.append(t(ui_lang, "where_phone", phone=point.phone))
+        if point.hours:
+            lines.append(t(ui_lang, "where_hours", hours=text(point.hours)))
+        if not point.phone:
+            lines.append(t(ui_lang, "where_no_phone"))
+        elif not point.confirmed:
+            lines.append(t(ui_lang, "where_unconfirmed"))
+        block = escape("\n".join(lines))
+        if point.website:
+            block += f'\n<a href="{escape(point.website, quote=True)}">{escape(point.website)}</a>'
+        blocks.append(block)
+    return clip("\n\n".join(blocks))
 
 
 def hours_text(hours, lang: str) -> str:
@@ -254,18 +299,19 @@ def card_continuation(ticket: Ticket) -> list[str]:
 def card_keyboard(ticket: Ticket, answered: bool = False) -> InlineKeyboardMarkup | None:
     row = []
     if ticket.status == "open":
-        row.append(InlineKeyboardButton(t(locales.GROUP, "button_take"), callback_data=f"t:{ticket.id}"))
+        row.append(InlineKeyboardButton(t(locales.GROUP, "button_take"), callback_data=data(callbacks.Take(ticket.id))))
     if ticket.is_open:
-        row.append(InlineKeyboardButton(t(locales.GROUP, "button_close"), callback_data=f"z:{ticket.id}"))
+        row.append(InlineKeyboardButton(t(locales.GROUP, "button_close"), callback_data=data(callbacks.Close(ticket.id))))
     if answered:
-        row.append(InlineKeyboardButton(t(locales.GROUP, "button_draft"), callback_data=f"d:{ticket.id}"))
+        row.append(InlineKeyboardButton(t(locales.GROUP, "button_draft"), callback_data=data(callbacks.Draft(ticket.id))))
     return InlineKeyboardMarkup([row]) if row else None
 
 
 def age(created_at: dt.datetime, now: dt.datetime) -> str:
+    """How long a ticket has waited, for the queue: "5 мин", "3 ч 20 мин", "4 дн"."""
     minutes = int((now - created_at).total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} мин"
+        return t(locales.GROUP, "age_minutes", minutes=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} ч {minutes % 60} мин"
-    return f"{minutes // 1440} дн"
+        return t(locales.GROUP, "age_hours", hours=minutes // 60, minutes=minutes % 60)
+    return t(locales.GROUP, "age_days", days=minutes // 1440)

@@ -5,18 +5,10 @@ from __future__ import annotations
 from html import escape
 
 from bot import locales
-from tg_harness import AIGUL, ASEL, BOLAT, GROUP_ID, TG
-from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+from .harness import AIGUL, ASEL, BOLAT, GROUP_ID, TG, kk, ru
 
 CITIZEN = AIGUL["id"]
-
-
-def ru(key: str, **values: object) -> str:
-    return locales.text("ru", key, **values)
-
-
-def kk(key: str, **values: object) -> str:
-    return locales.text("kk", key, **values)
 
 
 def labels(markup: dict | None) -> list[str]:

@@ -13,16 +13,13 @@ from bot import locales
 from bot.config import LibrarianHours
 from bot.knowledge import KnowledgeError, bundled_knowledge_dir, load_knowledge
 from bot.telegram_ui import application
-from bot.telegram_ui.application import CITIZEN_COMMANDS, delivery_job
+from bot.telegram_ui.application import CITIZEN_COMMANDS
+from bot.telegram_ui.jobs import delivery_job
 from bot.telegram_ui.context import BotContext
-from tg_harness import AIGUL, EDITOR, GROUP_ID, MARIA, TG, replace_settings
-from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+from .harness import AIGUL, EDITOR, GROUP_ID, MARIA, TG, replace_settings, ru
 
 CITIZEN = AIGUL["id"]
-
-
-def ru(key: str, **values: object) -> str:
-    return locales.text("ru", key, **values)
 
 
 def knowledge_copy(tmp_path: Path) -> Path:

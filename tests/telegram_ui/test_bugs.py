@@ -5,15 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot import locales
-from tg_harness import AIGUL, ASEL, ERZHAN, GROUP_ID, MARIA, TG
-from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+from .harness import AIGUL, ASEL, ERZHAN, GROUP_ID, MARIA, TG, ru
 
 CITIZEN = AIGUL["id"]
 QUESTION = "какая погода завтра в темиртау"
-
-
-def ru(key: str, **values: object) -> str:
-    return locales.text("ru", key, **values)
 
 
 async def test_not_helpful_ticket_carries_the_citizens_question(tg: TG) -> None:

@@ -6,22 +6,13 @@ import itertools
 
 import datetime as dt
 
-from bot import locales
-from bot.telegram_ui.application import purge_job
-from tg_harness import AIGUL, GROUP_ID, TG
-from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+from bot.telegram_ui.jobs import purge_job
+
+from .harness import AIGUL, GROUP_ID, TG, group, ru
 
 CITIZEN = AIGUL["id"]
 IIN = "900101300126"  # passes the ИИН check digit
 CARD = "4111 1111 1111 1111"  # passes Luhn
-
-
-def ru(key: str, **values: object) -> str:
-    return locales.text("ru", key, **values)
-
-
-def group(key: str, **values: object) -> str:
-    return locales.text(locales.GROUP, key, **values)
 
 
 async def test_numbers_are_masked_in_the_ticket_card_and_log_and_the_citizen_is_told_once(tg: TG) -> None:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot import locales
-from tg_harness import (AIGUL, BOLAT, BOT_USER, ERZHAN, GROUP_ID, JSON, MARIA, OTHER_GROUP_ID, TG,
-                        chat_dict, plain)
-from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+from .harness import (AIGUL, BOLAT, BOT_USER, ERZHAN, GROUP_ID, JSON, MARIA, OTHER_GROUP_ID, TG, chat_dict, group,
+                      plain, ru)
 
 CITIZEN = AIGUL["id"]
 QUESTION = "какая погода завтра в темиртау"  # unmatched: becomes ticket #1 in the cases that start with one
@@ -44,14 +44,6 @@ def russian_text(length: int) -> str:
 LONG_END = " и последнее: где забрать готовую справку о пенсионных отчислениях"  # occurs once, at the end
 LONG = russian_text(4096 - len(LONG_END)) + LONG_END
 assert len(LONG) == 4096 and LONG.count(LONG_END) == 1
-
-
-def ru(key: str, **values: object) -> str:
-    return locales.text("ru", key, **values)
-
-
-def group(key: str, **values: object) -> str:
-    return locales.text(locales.GROUP, key, **values)
 
 
 # --- update factories the harness does not have --------------------------------------------------

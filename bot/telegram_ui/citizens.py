@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from html import escape
 
-from telegram import (InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, Message, ReplyKeyboardMarkup,
-                      ReplyKeyboardRemove, ReplyParameters, Update, User)
+from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, ReplyParameters, Update, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
-from bot import locales, places
-from bot.helpdesk import Reply, mentioned_ticket, scores
+from bot import places
+from bot.helpdesk import Reply, mentioned_ticket
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
-from bot.telegram_ui.delivery import refresh
 from bot.tickets import Citizen
 
 
@@ -27,7 +23,7 @@ async def citizen_of(update: Update, context: BotContext) -> Citizen:
     if context.admission is not None and context.admission.citizen is not None:  # read with the update id
         return context.admission.citizen
     user = update.effective_user
-    return await context.helpdesk.store.citizen(
+    return await context.helpdesk.citizen(
         "telegram", str(update.effective_chat.id), language=ui_language(user),
         first_name=(user.first_name if user else "") or "",
     )
@@ -44,7 +40,7 @@ async def start(update: Update, context: BotContext) -> None:
     """Greet, say what the bot does, show the menu."""
     citizen = await citizen_of(update, context)
     lang = citizen.language
-    text, markup = render.menu(context.helpdesk.library.kb, lang)
+    text, markup = render.menu(context.helpdesk.kb, lang)
     await update.effective_message.reply_text(
         render.t(lang, "greeting") + "\n\n" + render.t(lang, "start_menu_hint"), reply_markup=ReplyKeyboardRemove())
     await reply_html(update.effective_message, text, markup, quote=False)
@@ -59,7 +55,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 async def menu(update: Update, context: BotContext) -> None:
     """Show the categories."""
     citizen = await citizen_of(update, context)
-    text, markup = render.menu(context.helpdesk.library.kb, citizen.language)
+    text, markup = render.menu(context.helpdesk.kb, citizen.language)
     await reply_html(update.effective_message, text, markup, quote=False)
 
 
@@ -139,7 +135,7 @@ async def status(update: Update, context: BotContext) -> None:
     """List the citizen's open tickets."""
     citizen = await citizen_of(update, context)
     lang = citizen.language
-    tickets = await context.helpdesk.store.open_tickets_of(citizen.id)
+    tickets = await context.helpdesk.open_tickets_of(citizen)
     if not tickets:
         await update.effective_message.reply_text(render.t(lang, "status_none"))
         return
@@ -162,15 +158,14 @@ async def cancel(update: Update, context: BotContext) -> None:
         key = "cancel_done" if ticket else "cancel_missing"
         await update.effective_message.reply_text(render.t(lang, key, number=number))
         if ticket:
-            await refresh(context, ticket.id)
+            await context.refresh_card(ticket.id)
         return
-    tickets = await context.helpdesk.store.open_tickets_of(citizen.id)
+    tickets = await context.helpdesk.open_tickets_of(citizen)
     if not tickets:
         await update.effective_message.reply_text(render.t(lang, "status_none"))
         return
-    rows = [[InlineKeyboardButton(render.t(lang, "button_cancel_ticket", number=t.id), callback_data=f"w:{t.id}")]
-            for t in tickets]
-    await update.effective_message.reply_text(render.t(lang, "cancel_choose"), reply_markup=InlineKeyboardMarkup(rows))
+    await update.effective_message.reply_text(render.t(lang, "cancel_choose"),
+                                              reply_markup=render.cancel_keyboard(tickets, lang))
 
 
 async def where(update: Update, context: BotContext) -> None:
@@ -209,27 +204,7 @@ async def send_places(message: Message, found: list, lang: str, header: str) -> 
     if not found:
         await message.reply_text(render.t(lang, "where_none"), reply_markup=ReplyKeyboardRemove())
         return
-    content = render.content_lang(lang)
-    blocks = [escape(render.t(lang, header))]
-    for point, distance in found:
-        distance_text = render.t(lang, "where_distance", km=round(distance)) if distance is not None else ""
-        lines = [render.t(lang, "where_item", name=point.name.get(content, point.name.get("ru", "")),
-                          town=point.town.get(content, point.town.get("ru", "")), distance=distance_text)]
-        if point.address:
-            lines.append(render.t(lang, "where_address", address=point.address.get(content) or point.address.get("ru", "")))
-        if point.phone:
-            lines.append(render.t(lang, "where_phone", phone=point.phone))
-        if point.hours:
-            lines.append(render.t(lang, "where_hours", hours=point.hours.get(content) or point.hours.get("ru", "")))
-        if not point.phone:
-            lines.append(render.t(lang, "where_no_phone"))
-        elif not point.confirmed:
-            lines.append(render.t(lang, "where_unconfirmed"))
-        block = escape("\n".join(lines))
-        if point.website:
-            block += f'\n<a href="{escape(point.website, quote=True)}">{escape(point.website)}</a>'
-        blocks.append(block)
-    await message.reply_text(render.clip("\n\n".join(blocks)), parse_mode=ParseMode.HTML,
+    await message.reply_text(render.places(found, lang, header), parse_mode=ParseMode.HTML,
                              disable_web_page_preview=True, reply_markup=ReplyKeyboardRemove())
 
 
@@ -237,9 +212,7 @@ async def forget(update: Update, context: BotContext) -> None:
     """Ask before deleting everything the citizen told the bot."""
     citizen = await citizen_of(update, context)
     lang = citizen.language
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(render.t(lang, "forget_yes"), callback_data="g:yes"),
-                                      InlineKeyboardButton(render.t(lang, "forget_no"), callback_data="g:no")]])
-    await update.effective_message.reply_text(render.t(lang, "forget_confirm"), reply_markup=keyboard)
+    await update.effective_message.reply_text(render.t(lang, "forget_confirm"), reply_markup=render.forget_keyboard(lang))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -271,158 +244,3 @@ async def reload_command(update: Update, context: BotContext) -> None:
     if result.removed:
         text += " " + render.t(lang, "reload_removed", removed=", ".join(result.removed))
     await update.effective_message.reply_text(render.clip(text))
-
-
-# --- buttons -----------------------------------------------------------------------------------------
-
-
-def _text_of(message: Message | None) -> str:
-    return (message.text or message.caption or "") if message else ""
-
-
-def _question_of(message: Message | None) -> str:
-    """The citizen's question a bot message answered (the bot replies to it), if Telegram kept it."""
-    return _text_of(message.reply_to_message) if message else ""
-
-
-async def quietly(edit) -> None:
-    """An edit that Telegram refuses because nothing changed (a double tap) is not a fault."""
-    try:
-        await edit
-    except BadRequest as error:
-        if "not modified" not in str(error).lower():
-            raise
-
-
-async def button(update: Update, context: BotContext) -> None:
-    """Every citizen button: menu, clarify, feedback, steps, ask a librarian, language, rating, cancel."""
-    query = update.callback_query
-    citizen = await citizen_of(update, context)
-    lang = citizen.language
-    helpdesk = context.helpdesk
-    kind, _, rest = (query.data or "").partition(":")
-    message = query.message if isinstance(query.message, Message) else None
-    if kind == "m":
-        await _menu_button(query, rest, lang, context)
-    elif kind == "c":
-        await query.answer()
-        if rest == "-":
-            question_text = _question_of(message) or "—"
-            decision = helpdesk.library.matcher.match(question_text)
-            reply = await helpdesk.escalate(citizen, question_text, decision.lang if question_text != "—" else lang,
-                                            kind="declined", candidates=scores(decision))
-            await message.reply_text(escalated_text(reply, lang, context))
-            context.courier.soon()
-        else:
-            entry = helpdesk.entry(rest)
-            if entry is None:
-                await message.reply_text(render.t(lang, "stale_button"))
-                return
-            asked = _question_of(message)
-            answer_lang = helpdesk.library.matcher.match(asked).lang if asked else render.content_lang(lang)
-            await reply_html(message, render.entry_text(entry, answer_lang), render.answer_keyboard(entry, lang), quote=False)
-    elif kind == "f":
-        helpful, _, entry_id = rest.partition(":")
-        if helpdesk.entry(entry_id) is None:
-            await query.answer(render.t(lang, "stale_button"), show_alert=True)
-            return
-        if message is None or not message.reply_markup:
-            await query.answer()  # a second tap: the feedback is already in
-            return
-        await helpdesk.feedback(citizen, entry_id, helpful == "y")
-        await query.answer(render.t(lang, "feedback_thanks"))
-        await quietly(message.edit_reply_markup(None))
-        if helpful != "y":
-            # The offer replies to the citizen's own question, so "ask a librarian" can pass it on.
-            original = message.reply_to_message
-            await message.chat.send_message(
-                render.t(lang, "not_helpful_offer"), reply_markup=render.ask_librarian_keyboard(entry_id, lang),
-                reply_parameters=ReplyParameters((original or message).message_id, allow_sending_without_reply=True))
-    elif kind == "a":
-        await query.answer()
-        entry = helpdesk.entry(rest)
-        original = message.reply_to_message if message else None
-        from_bot = original is not None and original.from_user is not None and original.from_user.is_bot
-        question_text = (None if from_bot else _text_of(original)) or (entry.title["ru"] if entry else "—")
-        reply = await helpdesk.escalate(citizen, question_text, render.content_lang(lang), kind="not-helpful", entry_id=rest)
-        if message:
-            await quietly(message.edit_reply_markup(None))
-        await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
-        context.courier.soon()
-    elif kind in ("s", "x"):
-        entry_id, _, number = rest.rpartition(":")
-        entry = helpdesk.entry(entry_id)
-        out_of_range = kind == "x" and number.isdigit() and not 1 <= int(number) <= len(entry.steps["ru"]) if entry and entry.steps else False
-        if entry is None or not entry.steps or not number.isdigit() or len(number) > 4 or out_of_range:
-            await query.answer(render.t(lang, "stale_button"), show_alert=True)
-            return
-        await query.answer()
-        if kind == "s":
-            text, markup = render.step(entry, int(number), lang)
-            on_step = message is not None and message.reply_markup is not None and any(
-                (b.callback_data or "").startswith("x:") for row in message.reply_markup.inline_keyboard for b in row)
-            if on_step:
-                await quietly(message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup))
-            else:
-                await context.bot.send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        else:
-            step_text = entry.steps[render.content_lang(lang)][max(0, min(int(number), len(entry.steps["ru"])) - 1)]
-            reply = await helpdesk.escalate(citizen, f"{entry.title[render.content_lang(lang)]}: {step_text}",
-                                            render.content_lang(lang), kind="stuck", entry_id=entry.id, step=int(number))
-            await context.bot.send_message(query.from_user.id, escalated_text(reply, lang, context))
-            context.courier.soon()
-    elif kind == "g":
-        await query.answer()
-        if message:
-            await quietly(message.edit_reply_markup(None))
-        if rest == "yes":
-            for ticket_id in await helpdesk.forget(citizen):
-                await refresh(context, ticket_id)  # the card says so at once, without Take or Close
-            await context.bot.send_message(query.from_user.id, render.t(lang, "forget_done"))
-        else:
-            await context.bot.send_message(query.from_user.id, render.t(lang, "forget_kept"))
-    elif kind == "l":
-        if rest not in locales.UI_LANGUAGES:
-            await query.answer()
-            return
-        await helpdesk.store.set_language(citizen.id, rest)
-        await query.answer(render.t(rest, "lang_set"))
-        text, markup = render.menu(helpdesk.library.kb, rest)
-        await context.bot.send_message(query.from_user.id, render.t(rest, "lang_set") + "\n" + render.t(rest, "start_menu_hint"))
-        await context.bot.send_message(query.from_user.id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    elif kind == "r":
-        ticket_id, _, rating = rest.partition(":")
-        ok = ticket_id.isdigit() and rating.isdigit() and await helpdesk.rate(citizen, int(ticket_id), int(rating))
-        await query.answer(render.t(lang, "rating_thanks" if ok else "stale_button"))
-        if ok and message:
-            await quietly(message.edit_reply_markup(None))
-    elif kind == "w":
-        ticket = await helpdesk.withdraw(citizen, int(rest)) if rest.isdigit() and len(rest) < 10 else None
-        await query.answer(render.t(lang, "cancel_done" if ticket else "cancel_missing", number=rest), show_alert=True)
-        if ticket:
-            if message:
-                await quietly(message.edit_reply_markup(None))
-            await refresh(context, ticket.id)
-    else:
-        await query.answer(render.t(lang, "stale_button"), show_alert=True)
-
-
-async def _menu_button(query, rest: str, lang: str, context: BotContext) -> None:
-    kb = context.helpdesk.library.kb
-    what, _, value = rest.partition(":")
-    await query.answer()
-    if rest == "root":
-        text, markup = render.menu(kb, lang)
-    elif what == "c" and kb.category(value):
-        text, markup = render.category(kb, kb.category(value), lang)
-    elif what == "e" and kb.entry(value):
-        entry = kb.entry(value)
-        await query.message.reply_text(render.entry_text(entry, lang), parse_mode=ParseMode.HTML,
-                                       disable_web_page_preview=True,
-                                       reply_markup=render.entry_from_menu_keyboard(entry, lang))
-        return
-    else:
-        await query.message.reply_text(render.t(lang, "stale_button"))
-        return
-    await query.message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-

@@ -8,11 +8,10 @@ import datetime as dt
 
 import pytest
 
-from bot import locales
-from bot.telegram_ui.delivery import deliver_all
+from bot.telegram_ui.sender import deliver_all
 from bot.tickets import utcnow
-from tg_harness import AIGUL, BOLAT, DANA, GROUP_ID, MARIA, TG, parse_db_time
-from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+
+from .harness import AIGUL, BOLAT, DANA, GROUP_ID, MARIA, TG, group, parse_db_time, ru
 
 
 @pytest.fixture
@@ -24,14 +23,6 @@ CITIZEN = AIGUL["id"]
 QUESTION = "какая погода завтра в темиртау"
 ANSWER = "Погоду смотрите на kazhydromet.kz"
 PAST = "2000-01-01 00:00:00.000000"
-
-
-def ru(key: str, **values: object) -> str:
-    return locales.text("ru", key, **values)
-
-
-def group(key: str, **values: object) -> str:
-    return locales.text(locales.GROUP, key, **values)
 
 
 async def deliver(tg: TG) -> int:
@@ -262,7 +253,7 @@ async def test_a_poisoned_item_in_the_middle_never_stops_the_pass(tg: TG) -> Non
     """Three answers in one pass; the middle one belongs to a citizen whose chat id is not a number (a console
     citizen's row mislabelled as Telegram, or a broken row): the first and the last are delivered, the middle
     one is retried with backoff and given up after MAX_ATTEMPTS with a note in the group."""
-    from bot.telegram_ui.delivery import MAX_ATTEMPTS
+    from bot.delivery import MAX_ATTEMPTS
 
     cards = []
     for user in (AIGUL, BOLAT, DANA):

@@ -4,7 +4,7 @@ As python-telegram-bot's own test suite does, the bot talks to a RecordingReques
 the network: it records every (method, params) call and answers like the Bot API would. Updates are fed with
 Application.process_update, so every test runs through build_application's real handler table.
 
-TG is the harness (the `tg` fixture in tg_fixtures.py builds it over a fresh SQLite store): it makes updates
+TG is the harness (the `tg` fixture in conftest.py builds it over a fresh SQLite store): it makes updates
 (private texts, commands, group replies, button presses, media, ...), feeds them, raises any handler fault in
 the test, and offers queries over the recorded calls. Faults are scheduled with
 `tg.request.fail_next(method, status, description, chat_id=..., retry_after=...)`.
@@ -30,6 +30,7 @@ from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
 import pg
+from bot import locales
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
 from bot.tickets import Ticket, TicketStore
@@ -55,6 +56,19 @@ ENV = {"TELEGRAM_BOT_TOKEN": "123:ABC", "LIBRARIAN_CHAT_ID": str(GROUP_ID), "EDI
 
 NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup are "
                 "exactly the same as a current content and reply markup of the message")
+
+
+def ru(key: str, **values: object) -> str:
+    return locales.text("ru", key, **values)
+
+
+def kk(key: str, **values: object) -> str:
+    return locales.text("kk", key, **values)
+
+
+def group(key: str, **values: object) -> str:
+    """A text of the librarians' group."""
+    return locales.text(locales.GROUP, key, **values)
 
 
 # --- the transport ------------------------------------------------------------------------------

@@ -1,11 +1,9 @@
-"""Fixtures of the offline Telegram handler tests: see tg_harness.py for the fake Bot API and the harness.
+"""Fixtures of the offline Telegram handler tests: see harness.py for the fake Bot API and the harness.
 
-Every test module imports them: `from tg_fixtures import *`. This folder has neither an __init__.py nor a
-conftest.py, on purpose. As a package it would be named `telegram` and shadow python-telegram-bot itself
-(pytest's default "prepend" import mode puts tests/ on sys.path). And a second rootless conftest.py would
-take the module name `conftest` from tests/conftest.py, which test_cli.py, test_helpdesk.py and
-test_knowledge.py import by that name. The shared fixtures of tests/conftest.py (library, ...) still apply.
-"""
+This folder is a package (telegram_ui), so this conftest does not take the module name `conftest` from
+tests/conftest.py, which test_cli.py, test_helpdesk.py and test_knowledge.py import by that name; and its
+name does not shadow python-telegram-bot's `telegram`. The shared fixtures of tests/conftest.py (library,
+postgres, ...) apply here too."""
 
 from __future__ import annotations
 
@@ -20,10 +18,9 @@ from bot.helpdesk import HelpDesk, Library
 from bot.places import load_access_points
 from bot.telegram_ui.application import build_application
 from bot.tickets import TicketStore
-from tg_harness import ENV, TG, RecordingRequest
 
+from .harness import ENV, TG, RecordingRequest
 
-__all__ = ["_ptb_timedelta", "access_points", "make_tg", "settings", "tg", "tg_any"]
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,10 @@ import re
 import pytest
 
 from bot import locales
-from bot.telegram_ui.delivery import deliver_all
-from tg_harness import AIGUL, BOLAT, DANA, ERZHAN, GROUP_ID, MARIA, OTHER_GROUP_ID, TG
-from tg_fixtures import *  # noqa: F403 - the fixtures (no conftest.py here: see tg_fixtures.py)
+from bot.telegram_ui.context import BotContext
+from bot.telegram_ui.sender import deliver_all
+
+from .harness import AIGUL, BOLAT, DANA, ERZHAN, GROUP_ID, MARIA, OTHER_GROUP_ID, TG, group, ru
 
 
 @pytest.fixture
@@ -21,14 +22,6 @@ def tg(tg_any: TG) -> TG:
 CITIZEN = AIGUL["id"]
 QUESTION = "какая погода завтра в темиртау"
 PHONE = re.compile(r"\+?\d[\d ()\-]{8,}\d")
-
-
-def ru(key: str, **values: object) -> str:
-    return locales.text("ru", key, **values)
-
-
-def group(key: str, **values: object) -> str:
-    return locales.text(locales.GROUP, key, **values)
 
 
 # --- 3. escalation and the card -----------------------------------------------------------------------
@@ -440,7 +433,7 @@ async def test_a_reply_to_the_ticket_thread_or_soon_after_the_librarian_is_a_fol
 
 
 async def test_an_answered_ticket_silent_for_ticket_idle_hours_closes_itself(tg: TG) -> None:
-    from bot.telegram_ui.application import idle_tickets_job
+    from bot.telegram_ui.jobs import idle_tickets_job
 
     ticket = await tg.escalate(AIGUL, QUESTION)
     card_id = (await tg.ticket(ticket.id)).card_message_id
@@ -451,19 +444,15 @@ async def test_an_answered_ticket_silent_for_ticket_idle_hours_closes_itself(tg:
     await tg.librarian_reply(MARIA, "Уточните город", owed_card)
     await tg.say(DANA, "Караганда, а где именно смотреть прогноз погоды?")
 
-    class Context:
-        helpdesk = tg.helpdesk
-        settings = tg.settings
-        bot = tg.app.bot
-        courier = tg.app.bot_data["courier"]
+    context = BotContext(tg.app)
 
-    await idle_tickets_job(Context())
+    await idle_tickets_job(context)
     assert (await tg.ticket(ticket.id)).status == "taken"  # not silent long enough yet
     old = "2000-01-01 00:00:00.000000"
     tg.sql("UPDATE ticket_messages SET created_at = ?", old)
     tg.sql("UPDATE tickets SET first_reply_at = ? WHERE first_reply_at IS NOT NULL", old)
     tg.clear()
-    await idle_tickets_job(Context())
+    await idle_tickets_job(context)
     await tg.app.bot_data["courier"].settled()
     assert (await tg.ticket(ticket.id)).status == "closed"
     assert (await tg.ticket(silent.id)).status == "open"
