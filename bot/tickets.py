@@ -1,361 +1,32 @@
 """The librarian queue, the question log, feedback and drafts on SQLAlchemy 2 (async).
 
-The only module that imports SQLAlchemy. Everything needed to route a reply is stored here (which
-group message belongs to which ticket, what is still to be delivered), so a restart loses nothing.
+Its tables, database and group commit are in bot.storage, its plain types in bot.domain. Everything
+needed to route a reply is stored (which group message belongs to which ticket, what is still to be
+delivered), so a restart loses nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Awaitable, Callable, Generic, TypeVar
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, and_, delete, event, func, insert, or_, select, true, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-OPEN_STATUSES = ("open", "taken")
-INITIAL_REVISION = "0001"  # the schema as of the first release with migrations
+from bot.domain import (FORGOTTEN, OPEN_STATUSES, Admission, Citizen, Draft, TakeResult, Ticket,  # noqa: F401
+                        TicketMessage, utcnow)
+from bot.storage.database import (INITIAL_REVISION, Database, StoreError, alembic_config,  # noqa: F401
+                                  default_database_url)
+from bot.storage.group_commit import Batched as _Batched
+from bot.storage.schema import (Base, CitizenRow, DraftRow, FeedbackRow, GroupMessageRow, InstanceRow,  # noqa: F401
+                                ProcessedUpdateRow, QuestionRow, TicketMessageRow, TicketRow)
+from bot.storage.schema import as_citizen as _citizen, as_message as _message, as_ticket as _ticket
+
 FLOOD_WINDOW = dt.timedelta(seconds=60)  # flood control counts a citizen's messages over this time
 LEASE_SECONDS = 60.0  # how long an instance may take to deliver what it claimed before another retries
-FORGOTTEN = "[удалено по просьбе жителя]"
-AWAIT_WINDOW = dt.timedelta(minutes=10)  # how long the bot waits for what it asked for (a town after /where)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-
-def alembic_config(connection):
-    """Alembic's configuration for bot/migrations, working on this (synchronous) connection."""
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).resolve().parent / "migrations"))
-    config.attributes["connection"] = connection
-    return config
-
-
-def _sqlite_settings(connection, _record) -> None:
-    """Write-ahead log: readers never wait for the writer, and a commit needs no disk flush (a kill -9
-    loses nothing; only a power cut can lose the last commits). Wait up to 5 s for a busy database."""
-    cursor = connection.cursor()
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
-class StoreError(Exception):
-    """The database cannot be used (a wrong URL, a missing folder, a server that does not answer)."""
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class CitizenRow(Base):
-    __tablename__ = "citizens"
-    __table_args__ = (UniqueConstraint("channel", "external_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(String(16))          # "telegram", "console"
-    external_id: Mapped[str] = mapped_column(String(64))      # the chat id on that channel
-    language: Mapped[str] = mapped_column(String(2), default="ru")
-    first_name: Mapped[str] = mapped_column(String(128), default="")
-    blocked: Mapped[bool] = mapped_column(default=False)      # the citizen blocked the bot
-    warned_private: Mapped[bool] = mapped_column(default=False)  # told once not to send ИИН, card numbers ...
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    awaiting: Mapped[str | None] = mapped_column(String(16), default=None)  # what the bot asked for: "town" after /where
-    awaiting_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-
-
-class TicketRow(Base):
-    __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_created", "status", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open, taken, closed, withdrawn
-    kind: Mapped[str] = mapped_column(String(16), default="unmatched")  # unmatched, not-helpful, stuck, declined
-    lang: Mapped[str] = mapped_column(String(2), default="ru")
-    question: Mapped[str] = mapped_column(Text)
-    entry_id: Mapped[str | None] = mapped_column(String(80), default=None)
-    step: Mapped[int | None] = mapped_column(default=None)
-    candidates: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{"id", "score"}] the matcher considered
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    taken_by: Mapped[str | None] = mapped_column(String(128), default=None)
-    taken_by_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # Telegram ids exceed 32 bits
-    taken_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    first_reply_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    closed_by: Mapped[str | None] = mapped_column(String(128), default=None)
-    rating: Mapped[int | None] = mapped_column(default=None)
-    card_message_id: Mapped[int | None] = mapped_column(default=None, index=True)
-    card_lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)  # an instance is posting the card
-    citizen_blocked: Mapped[bool] = mapped_column(default=False)
-    notice: Mapped[str | None] = mapped_column(String(32), default=None)  # a citizen notice still to send: "closed"
-
-
-class TicketMessageRow(Base):
-    __tablename__ = "ticket_messages"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    direction: Mapped[str] = mapped_column(String(16))  # "citizen" (to the group) or "librarian" (to the citizen)
-    text: Mapped[str] = mapped_column(Text, default="")
-    media: Mapped[str | None] = mapped_column(String(16), default=None)  # photo, document, voice ...: copied as is
-    source_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # where the original message is
-    source_message_id: Mapped[int | None] = mapped_column(default=None)
-    author: Mapped[str] = mapped_column(String(128), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    delivered: Mapped[bool] = mapped_column(default=False)
-    delivered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    failed: Mapped[bool] = mapped_column(default=False)  # given up: the citizen blocked the bot
-    group_message_id: Mapped[int | None] = mapped_column(default=None, index=True)  # its message in the group
-    in_reply_to: Mapped[int | None] = mapped_column(default=None)  # a librarian's reply: the group message it answered
-
-
-class GroupMessageRow(Base):
-    """Every message the bot posted in the librarians' group for a ticket: a card or a relayed message split
-    into several Telegram messages has one row per piece, so a reply to any piece reaches the ticket."""
-
-    __tablename__ = "group_messages"
-
-    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    is_card: Mapped[bool] = mapped_column(default=False)  # the card or its continuation
-
-
-class FeedbackRow(Base):
-    __tablename__ = "feedback"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"))
-    entry_id: Mapped[str] = mapped_column(String(80))
-    helpful: Mapped[bool] = mapped_column()
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-
-
-class DraftRow(Base):
-    __tablename__ = "drafts"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
-    lang: Mapped[str] = mapped_column(String(2))
-    question: Mapped[str] = mapped_column(Text)
-    answer: Mapped[str] = mapped_column(Text)
-    created_by: Mapped[str] = mapped_column(String(128), default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-class QuestionRow(Base):
-    __tablename__ = "questions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), default=None)
-    question: Mapped[str] = mapped_column(Text)
-    lang: Mapped[str] = mapped_column(String(2))
-    decision: Mapped[str] = mapped_column(String(16))
-    entry_id: Mapped[str | None] = mapped_column(String(80), default=None)
-    score: Mapped[float] = mapped_column(default=0.0)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-
-
-class ProcessedUpdateRow(Base):
-    """Telegram update ids already handled: a webhook retry or a second instance must not act twice.
-
-    The citizen's chat is kept too (for two days), so that flood control counts a citizen's messages
-    over every instance. The update itself is kept until its handling finishes: an update cut short by a
-    kill is handled again by the restarted process (Telegram will not send it again: getUpdates confirmed
-    it as soon as it arrived)."""
-
-    __tablename__ = "processed_updates"
-    __table_args__ = (Index("ix_processed_updates_chat_time", "chat_id", "created_at"),)
-
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
-    owner: Mapped[str | None] = mapped_column(String(32), default=None)  # the instance handling it
-    finished: Mapped[bool] = mapped_column(default=False)  # its handling ran to the end
-    payload: Mapped[str | None] = mapped_column(Text, default=None)  # the update as received, until finished
-    counted: Mapped[bool] = mapped_column(default=True, server_default=true())  # flood control counts it (buttons: no)
-
-
-class InstanceRow(Base):
-    """Running bot processes: each writes down every few seconds that it is alive. The unfinished updates of
-    one that fell silent are taken over by the others."""
-
-    __tablename__ = "instances"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-@dataclass(frozen=True)
-class Citizen:
-    id: int
-    channel: str
-    external_id: str
-    language: str
-    first_name: str
-    blocked: bool = False
-    awaiting: str | None = None  # what the bot asked this citizen for and still waits for ("town")
-
-
 CitizenKey = tuple[str, str, str, str]  # channel, external id, language on first contact, first name
-
-
-@dataclass(frozen=True)
-class Ticket:
-    id: int
-    citizen_id: int
-    status: str
-    kind: str
-    lang: str
-    question: str
-    entry_id: str | None
-    step: int | None
-    candidates: list[dict]
-    created_at: dt.datetime
-    taken_by: str | None
-    taken_at: dt.datetime | None = None
-    first_reply_at: dt.datetime | None = None
-    closed_at: dt.datetime | None = None
-    rating: int | None = None
-    card_message_id: int | None = None
-    citizen_blocked: bool = False
-    notice: str | None = None
-    closed_by: str | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
-
-@dataclass(frozen=True)
-class TicketMessage:
-    id: int
-    ticket_id: int
-    direction: str
-    text: str
-    media: str | None
-    source_chat_id: int | None
-    source_message_id: int | None
-    author: str
-    created_at: dt.datetime
-    delivered: bool
-    attempts: int
-    group_message_id: int | None
-    in_reply_to: int | None = None
-
-
-@dataclass(frozen=True)
-class Draft:
-    id: int
-    ticket_id: int
-    lang: str
-    question: str
-    answer: str
-    created_by: str
-    created_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class Admission:
-    """A new update: how many the chat sent in the last minute, and for a citizen, who and what is open."""
-
-    seen: int
-    citizen: Citizen | None
-    open_tickets: list[Ticket]
-
-
-@dataclass(frozen=True)
-class TakeResult:
-    ticket: Ticket | None
-    taken: bool  # True: this librarian has it now; False: someone else has it (ticket.taken_by) or it is closed
-
-
-def _ticket(row: TicketRow) -> Ticket:
-    return Ticket(
-        row.id, row.citizen_id, row.status, row.kind, row.lang, row.question, row.entry_id, row.step,
-        json.loads(row.candidates or "[]"), row.created_at, row.taken_by, row.taken_at, row.first_reply_at,
-        row.closed_at, row.rating, row.card_message_id, row.citizen_blocked, row.notice, row.closed_by,
-    )
-
-
-def _citizen(row: CitizenRow) -> Citizen:
-    awaiting = row.awaiting if row.awaiting_at is not None and utcnow() - row.awaiting_at < AWAIT_WINDOW else None
-    return Citizen(row.id, row.channel, row.external_id, row.language, row.first_name, row.blocked, awaiting)
-
-
-def _message(row: TicketMessageRow) -> TicketMessage:
-    return TicketMessage(
-        row.id, row.ticket_id, row.direction, row.text, row.media, row.source_chat_id, row.source_message_id,
-        row.author, row.created_at, row.delivered, row.attempts, row.group_message_id, row.in_reply_to,
-    )
-
-
-def default_database_url(directory: str = ".") -> str:
-    return f"sqlite+aiosqlite:///{directory.rstrip('/')}/egov-bot.sqlite3"
-
-
-Item = TypeVar("Item")
-Result = TypeVar("Result")
-BATCH_LIMIT = 200  # calls served by one transaction at most
-
-
-class _Batched(Generic[Item, Result]):
-    """Group commit: calls that arrive while a batch is in the database wait and go together in the next.
-
-    Alone, a call costs one transaction, as before. Under load (many citizens at once) one transaction
-    serves all the calls that queued meanwhile. `run` gets the items and returns one result for each, in
-    order; if it raises, every caller of that batch gets the error.
-    """
-
-    def __init__(self, run: Callable[[list[Item]], Awaitable[list[Result]]]) -> None:
-        self._run = run
-        self._queue: list[tuple[Item, asyncio.Future]] = []
-        self._worker: asyncio.Task | None = None
-
-    async def __call__(self, item: Item) -> Result:
-        loop = asyncio.get_running_loop()
-        if self._worker is not None and self._worker.get_loop() is not loop:  # a new event loop (tests, CLI)
-            self._queue, self._worker = [], None
-        future = loop.create_future()
-        self._queue.append((item, future))
-        if self._worker is None or self._worker.done():
-            self._worker = loop.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        await asyncio.sleep(0)  # calls made in this turn of the event loop join the first batch
-        while self._queue:
-            batch, self._queue = self._queue[:BATCH_LIMIT], self._queue[BATCH_LIMIT:]
-            try:
-                results = await self._run([item for item, _ in batch])
-            except Exception as error:  # noqa: BLE001 - it belongs to the callers: each of them gets it
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-            except BaseException:  # cancelled (the bot is stopping): nobody may wait for ever
-                for _, future in batch + self._queue:
-                    future.cancel()
-                raise
-            else:
-                for (_, future), result in zip(batch, results):
-                    if not future.done():
-                        future.set_result(result)
 
 
 class TicketStore:
@@ -368,7 +39,8 @@ class TicketStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._database = Database(engine)
+        self._sessions = self._database.sessions
         self.instance = uuid.uuid4().hex[:16]  # this process, as the owner of the updates it handles
         self._in_hand: set[int] = set()  # update ids admitted here and not finished yet
         self._intake = _Batched(self._take_in)
@@ -379,64 +51,17 @@ class TicketStore:
 
     def _insert(self, table):
         """INSERT with ON CONFLICT support, in this database's dialect."""
-        return (postgresql_insert if self._engine.dialect.name == "postgresql" else sqlite_insert)(table)
+        return self._database.insert(table)
 
     @classmethod
     def from_url(cls, url: str) -> "TicketStore":
-        """hide_parameters: a database error in the logs never carries what a citizen wrote."""
-        try:
-            if make_url(url).get_backend_name() == "sqlite":
-                # One connection: SQLite has one writer anyway, and transactions that read and then write
-                # could otherwise fail with "database is locked" when handlers run concurrently.
-                engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True)
-                event.listen(engine.sync_engine, "connect", _sqlite_settings)
-            else:  # a server can restart: each connection is checked before use
-                engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
-            return cls(engine)
-        except (ArgumentError, NoSuchModuleError, ImportError) as error:
-            raise StoreError(f"the database URL {url!r} is not usable ({type(error).__name__}): "
-                             "use e.g. sqlite+aiosqlite:///egov-bot.sqlite3") from None
+        return cls(Database.from_url(url).engine)
 
     async def create_schema(self) -> None:
-        """The tables straight from the models, marked as the newest migration (tests and throw-away databases)."""
-        from alembic import command
-
-        def run(connection) -> None:
-            Base.metadata.create_all(connection)
-            command.stamp(alembic_config(connection), "head")
-
-        try:
-            async with self._engine.begin() as connection:
-                await connection.run_sync(run)
-        except (DBAPIError, OSError) as error:
-            reason = " ".join(str(getattr(error, "orig", error)).split())
-            raise StoreError(f"cannot open the database {self._engine.url.render_as_string()}: {reason}") from None
+        await self._database.create_schema()
 
     async def upgrade(self) -> None:
-        """Bring the database schema up to date with the Alembic migrations in bot/migrations.
-
-        A database made before migrations existed (its tables were created directly) is first marked
-        as being at the initial revision, so that nothing in it is recreated or lost.
-        """
-        from alembic import command
-        from sqlalchemy import inspect
-
-        def run(connection) -> None:
-            if connection.dialect.name == "postgresql":
-                # Instances starting together on a new database: one migrates, the others wait for it.
-                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(420250)")
-            config = alembic_config(connection)
-            tables = set(inspect(connection).get_table_names())
-            if "tickets" in tables and "alembic_version" not in tables:
-                command.stamp(config, INITIAL_REVISION)
-            command.upgrade(config, "head")
-
-        try:
-            async with self._engine.begin() as connection:
-                await connection.run_sync(run)
-        except (DBAPIError, OSError) as error:
-            reason = " ".join(str(getattr(error, "orig", error)).split())
-            raise StoreError(f"cannot upgrade the database {self._engine.url.render_as_string()}: {reason}") from None
+        await self._database.upgrade()
 
     async def dispose(self) -> None:
         await self._engine.dispose()
