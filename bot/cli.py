@@ -266,7 +266,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def database_url(option: str | None) -> str:
     """--database URL, else DATABASE_URL (environment, then .env), else ./egov-bot.sqlite3."""
     from bot.config import setting
-    from bot.tickets import default_database_url
+    from bot.storage import default_database_url
 
     return setting("DATABASE_URL", option, default_database_url())
 
@@ -312,7 +312,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.config import ConfigError, Settings, environment
     from bot.helpdesk import HelpDesk
     from bot.telegram_ui.application import build_application
-    from bot.tickets import StoreError, TicketStore
+    from bot.storage import Storage, StoreError
 
     # Opt in to PTB's timedelta durations: no deprecation warning on every 429 from Telegram.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -327,7 +327,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     library = load_library(str(settings.knowledge_dir))
     try:
-        store = TicketStore.from_url(settings.database_url)
+        store = Storage.from_url(settings.database_url)
     except StoreError as error:
         raise UsageError(str(error)) from None
     if not args.no_migrate:
@@ -358,12 +358,12 @@ def with_helpdesk(args: argparse.Namespace, work):
     import asyncio
 
     from bot.helpdesk import HelpDesk
-    from bot.tickets import StoreError, TicketStore
+    from bot.storage import Storage, StoreError
 
     library = load_library(args.knowledge)
 
     async def run():
-        store = TicketStore.from_url(database_url(args.database))
+        store = Storage.from_url(database_url(args.database))
         try:
             await store.upgrade()
             return await work(HelpDesk(library, store))
@@ -377,9 +377,9 @@ def with_helpdesk(args: argparse.Namespace, work):
 
 
 async def _upgrade(url: str) -> None:
-    from bot.tickets import TicketStore
+    from bot.storage import Storage
 
-    store = TicketStore.from_url(url)
+    store = Storage.from_url(url)
     try:
         await store.upgrade()
     finally:
@@ -390,7 +390,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Apply the database migrations (also done by `egov-bot run` at start)."""
     import asyncio
 
-    from bot.tickets import StoreError
+    from bot.storage import StoreError
 
     url = database_url(args.database)
     try:

@@ -134,7 +134,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env"), *,
                  webhook: bool = False) -> "Settings":
         """Settings from the environment, with an optional .env file for what the environment lacks."""
-        from bot.tickets import default_database_url  # here: bot.tickets imports SQLAlchemy, which `match` does not need
+        from bot.storage import default_database_url  # here: bot.storage imports SQLAlchemy, which `match` does not need
 
         values = environment(env_file, environ)
 

@@ -16,7 +16,7 @@ from telegram.ext import (Application, ApplicationBuilder, ApplicationHandlerSto
 from bot import locales, wordinfo
 from bot.config import Settings
 from bot.helpdesk import HelpDesk
-from bot.tickets import utcnow
+from bot.domain import Channel, utcnow
 from bot.telegram_ui import citizen, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
 from bot.telegram_ui.delivery import Courier, deliver_all, refresh
@@ -70,11 +70,11 @@ async def admit(update: Update, context: BotContext) -> None:
     take_over_after = 0 if context.settings.webhook is None else context.settings.instance_timeout
     payload = update.to_json()  # kept until the handling finishes
     if citizen_chat is None:
-        seen = await store.admit(update.update_id, None, take_over_after=take_over_after, payload=payload,
+        seen = await store.updates.admit(update.update_id, None, take_over_after=take_over_after, payload=payload,
                                  counted=counted)
     else:  # the citizen and their open tickets come in the same round trip: every handler needs them
         user = update.effective_user
-        admission = await store.intake(update.update_id, citizen_chat, "telegram", str(citizen_chat),
+        admission = await store.updates.intake(update.update_id, citizen_chat, Channel.TELEGRAM, str(citizen_chat),
                                        language=citizen.ui_language(user), first_name=(user.first_name if user else "") or "",
                                        take_over_after=take_over_after, payload=payload, counted=counted)
         seen = admission.seen if admission else None
@@ -105,7 +105,7 @@ async def recover_unfinished(app: Application, silent_for: float = 0) -> int:
     seconds. Telegram will not send them again: getUpdates confirmed them, the webhook answered 200."""
     helpdesk: HelpDesk = app.bot_data["helpdesk"]
     try:
-        unfinished = await helpdesk.store.unfinished(silent_for)
+        unfinished = await helpdesk.store.updates.unfinished(silent_for)
     except Exception:  # noqa: BLE001 - the bot goes on; the database may be back later
         log.warning("could not read the updates other processes left unfinished", exc_info=True)
         return 0
@@ -123,7 +123,7 @@ async def keep_alive_job(context: BotContext) -> None:
     """Every third of INSTANCE_TIMEOUT: tell the other instances this one is alive; with webhooks, take over
     the unfinished updates of an instance that fell silent."""
     try:
-        await context.helpdesk.store.heartbeat()
+        await context.helpdesk.store.updates.heartbeat()
     except Exception:  # noqa: BLE001 - the next beat may reach the database
         log.warning("heartbeat not written", exc_info=True)
         return
@@ -135,8 +135,8 @@ async def purge_job(context: BotContext) -> None:
     """Daily: delete question-log rows older than QUERY_LOG_DAYS."""
     since = utcnow() - dt.timedelta(days=context.settings.query_log_days)
     try:
-        removed = await context.helpdesk.store.purge_questions(since)
-        await context.helpdesk.store.purge_updates(utcnow() - dt.timedelta(days=2))
+        removed = await context.helpdesk.store.insights.purge_questions(since)
+        await context.helpdesk.store.updates.purge(utcnow() - dt.timedelta(days=2))
         log.info("question log: %s rows older than %s days deleted", removed, context.settings.query_log_days)
     except Exception:  # noqa: BLE001 - tomorrow's pass will catch up
         log.warning("question-log purge failed", exc_info=True)
@@ -192,7 +192,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
     # the delivery job's requests fail at once and it retries them on its own schedule, kept in the database.
     builder = (ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
                .rate_limiter(RetryingRateLimiter(overall_max_rate=settings.send_rate))
-               .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES, finished=lambda u: helpdesk.store.finish(u.update_id))))
+               .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES, finished=lambda u: helpdesk.store.updates.finish(u.update_id))))
     if request is not None:
         builder = builder.request(request).get_updates_request(updates_request or request)
     if settings.base_url:
@@ -208,7 +208,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
         app.job_queue.run_repeating(purge_job, interval=24 * 3600, first=60, name="purge question log")
         app.job_queue.run_repeating(idle_tickets_job, interval=IDLE_CHECK_INTERVAL, first=30, name="close idle tickets")
         try:  # before the first update: until then other instances would count this one as silent
-            await helpdesk.store.heartbeat()
+            await helpdesk.store.updates.heartbeat()
         except Exception:  # noqa: BLE001 - the job writes it as soon as the database answers
             log.warning("heartbeat not written", exc_info=True)
         interval = settings.instance_timeout / 3

@@ -11,11 +11,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot import locales, places
+from bot.domain import Channel, Citizen
 from bot.helpdesk import Reply, mentioned_ticket, scores
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
 from bot.telegram_ui.delivery import refresh
-from bot.tickets import Citizen
 
 
 def ui_language(user: User | None) -> str:
@@ -27,8 +27,8 @@ async def citizen_of(update: Update, context: BotContext) -> Citizen:
     if context.admission is not None and context.admission.citizen is not None:  # read with the update id
         return context.admission.citizen
     user = update.effective_user
-    return await context.helpdesk.store.citizen(
-        "telegram", str(update.effective_chat.id), language=ui_language(user),
+    return await context.helpdesk.store.citizens.get(
+        Channel.TELEGRAM, str(update.effective_chat.id), language=ui_language(user),
         first_name=(user.first_name if user else "") or "",
     )
 
@@ -139,7 +139,7 @@ async def status(update: Update, context: BotContext) -> None:
     """List the citizen's open tickets."""
     citizen = await citizen_of(update, context)
     lang = citizen.language
-    tickets = await context.helpdesk.store.open_tickets_of(citizen.id)
+    tickets = await context.helpdesk.store.tickets.queue_of(citizen.id)
     if not tickets:
         await update.effective_message.reply_text(render.t(lang, "status_none"))
         return
@@ -164,7 +164,7 @@ async def cancel(update: Update, context: BotContext) -> None:
         if ticket:
             await refresh(context, ticket.id)
         return
-    tickets = await context.helpdesk.store.open_tickets_of(citizen.id)
+    tickets = await context.helpdesk.store.tickets.queue_of(citizen.id)
     if not tickets:
         await update.effective_message.reply_text(render.t(lang, "status_none"))
         return
@@ -385,7 +385,7 @@ async def button(update: Update, context: BotContext) -> None:
         if rest not in locales.UI_LANGUAGES:
             await query.answer()
             return
-        await helpdesk.store.set_language(citizen.id, rest)
+        await helpdesk.store.citizens.set_language(citizen.id, rest)
         await query.answer(render.t(rest, "lang_set"))
         text, markup = render.menu(helpdesk.library.kb, rest)
         await context.bot.send_message(query.from_user.id, render.t(rest, "lang_set") + "\n" + render.t(rest, "start_menu_hint"))

@@ -11,7 +11,7 @@ from bot.helpdesk import HelpDesk
 
 if TYPE_CHECKING:
     from bot.telegram_ui.delivery import Courier
-    from bot.tickets import Admission
+    from bot.domain import Admission
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -20,7 +20,7 @@ from bot import locales
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
 from bot.telegram_ui.limiter import retry_seconds, without_retries
-from bot.tickets import Ticket, TicketMessage
+from bot.domain import Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
@@ -44,42 +44,42 @@ async def _deliver_pending(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=Non
     its id and retried with backoff (given up after MAX_ATTEMPTS, with a note in the group), and never
     keeps the others from being delivered in the same pass."""
     done = 0
-    for ticket in await helpdesk.store.cards_to_post():
-        if not await helpdesk.store.claim_card(ticket.id):
+    for ticket in await helpdesk.store.outbox.cards_to_post():
+        if not await helpdesk.store.outbox.claim_card(ticket.id):
             continue  # another instance is posting it
         try:
             done += await _post_card(bot, helpdesk, group_id, ticket, zone)
         except (RetryAfter, NetworkError) as error:
             log.warning("card for ticket #%s not posted yet: %s", ticket.id, error)
-            await helpdesk.store.release_card(ticket.id)
+            await helpdesk.store.outbox.release_card(ticket.id)
             return done  # the group is unreachable now: try everything again on the next pass
         except Exception:  # noqa: BLE001 - its lease runs out and a later pass tries again; the others go on
             log.warning("card for ticket #%s not posted; retried when its lease ends", ticket.id, exc_info=True)
     answered: dict[int, tuple] = {}  # cards to redraw once the citizens have their answers
-    for message in await helpdesk.store.pending_messages():
+    for message in await helpdesk.store.outbox.pending_messages():
         try:
-            ticket = await helpdesk.store.ticket(message.ticket_id)
-            citizen = await helpdesk.store.citizen_by_id(ticket.citizen_id) if ticket else None
+            ticket = await helpdesk.store.tickets.get(message.ticket_id)
+            citizen = await helpdesk.store.citizens.by_id(ticket.citizen_id) if ticket else None
             if message.direction == "citizen" and ticket is not None and ticket.card_message_id is None:
                 continue  # its card comes first
-            if not await helpdesk.store.claim_message(message.id):
+            if not await helpdesk.store.outbox.claim_message(message.id):
                 continue  # another instance is delivering it
             if ticket is None or citizen is None:
                 raise LookupError(f"ticket #{message.ticket_id} or its citizen is gone")
             if message.direction == "librarian":
                 await _to_citizen(bot, int(citizen.external_id), ticket, message, citizen.language)
-                await helpdesk.store.mark_delivered(message.id)
+                await helpdesk.store.outbox.mark_delivered(message.id)
                 answered[ticket.id] = (ticket, (message.author, message.created_at))
             else:
                 first, *rest = await _to_group(bot, group_id, ticket, message, citizen.first_name)
-                await helpdesk.store.mark_delivered(message.id, first)
-                await helpdesk.store.add_group_messages(ticket.id, [first, *rest])
+                await helpdesk.store.outbox.mark_delivered(message.id, first)
+                await helpdesk.store.outbox.add_group_messages(ticket.id, [first, *rest])
             done += 1
         except RetryAfter as error:
-            await helpdesk.store.retry_later(message.id, retry_seconds(error))
+            await helpdesk.store.outbox.retry_later(message.id, retry_seconds(error))
         except Forbidden as error:
             if message.direction == "librarian":
-                for blocked in await helpdesk.store.mark_blocked(citizen.id):
+                for blocked in await helpdesk.store.citizens.mark_blocked(citizen.id):
                     await _tell_group(bot, group_id, render.t(locales.GROUP, "group_blocked", number=blocked.id))
                     await _refresh_card(bot, helpdesk, group_id, blocked, zone)
             else:
@@ -88,24 +88,24 @@ async def _deliver_pending(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=Non
             # A message Telegram will never accept as it is (the original was deleted, ...): send the text.
             await _failed(bot, helpdesk, group_id, message, error)
             if message.media and message.attempts >= 2:
-                await helpdesk.store.drop_media(message.id)
+                await helpdesk.store.outbox.drop_media(message.id)
         except Exception as error:  # noqa: BLE001 - network faults, bad rows, anything: this item only
             await _failed(bot, helpdesk, group_id, message, error)
     for ticket, last in answered.values():  # the group's rate limit may slow these: citizens come first
         await _refresh_card(bot, helpdesk, group_id, ticket, zone, answered=last)
-    for ticket in await helpdesk.store.notices_to_send():
-        notice = await helpdesk.store.claim_notice(ticket.id)
+    for ticket in await helpdesk.store.outbox.notices_to_send():
+        notice = await helpdesk.store.outbox.claim_notice(ticket.id)
         if notice is None:
             continue  # another instance sent it
         try:
-            citizen = await helpdesk.store.citizen_by_id(ticket.citizen_id)
+            citizen = await helpdesk.store.citizens.by_id(ticket.citizen_id)
             if citizen is not None and not citizen.blocked:
                 await bot.send_message(int(citizen.external_id), render.t(citizen.language, "ticket_closed", number=ticket.id),
                                        reply_markup=render.rating_keyboard(ticket.id))
         except Forbidden:
             pass  # blocked: nobody to tell
         except (RetryAfter, NetworkError):
-            await helpdesk.store.restore_notice(ticket.id, notice)
+            await helpdesk.store.outbox.restore_notice(ticket.id, notice)
             break
         except Exception:  # noqa: BLE001 - a notice is a courtesy: this one is dropped, the others go on
             log.warning("closing notice of ticket #%s not sent", ticket.id, exc_info=True)
@@ -113,12 +113,12 @@ async def _deliver_pending(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=Non
 
 
 async def _post_card(bot: Bot, helpdesk: HelpDesk, group_id: int, ticket: Ticket, zone) -> int:
-    citizen = await helpdesk.store.citizen_by_id(ticket.citizen_id)
+    citizen = await helpdesk.store.citizens.by_id(ticket.citizen_id)
     sent = await bot.send_message(
         group_id, render.card(ticket, citizen.first_name if citizen else "", helpdesk.library.kb, zone),
         parse_mode=ParseMode.HTML, reply_markup=render.card_keyboard(ticket),
     )
-    await helpdesk.store.set_card(ticket.id, sent.message_id)
+    await helpdesk.store.outbox.card_posted(ticket.id, sent.message_id)
     pieces = []
     for piece in render.card_continuation(ticket):
         try:
@@ -128,7 +128,7 @@ async def _post_card(bot: Bot, helpdesk: HelpDesk, group_id: int, ticket: Ticket
             log.warning("the rest of ticket #%s's question not posted: %s", ticket.id, error)
             break
         pieces.append(more.message_id)
-    await helpdesk.store.add_group_messages(ticket.id, pieces, is_card=True)
+    await helpdesk.store.outbox.add_group_messages(ticket.id, pieces, is_card=True)
     return 1
 
 
@@ -137,9 +137,9 @@ async def _failed(bot: Bot, helpdesk: HelpDesk, group_id: int, message: TicketMe
     log.warning("message %s of ticket #%s not delivered (attempt %s): %r", message.id, message.ticket_id,
                 message.attempts + 1, error)
     if message.attempts + 1 < MAX_ATTEMPTS:
-        await helpdesk.store.retry_later(message.id, backoff(message.attempts))
+        await helpdesk.store.outbox.retry_later(message.id, backoff(message.attempts))
         return
-    await helpdesk.store.give_up(message.id)
+    await helpdesk.store.outbox.give_up(message.id)
     await _tell_group(bot, group_id, render.t(locales.GROUP, "delivery_gave_up", message=message.id,
                                               number=message.ticket_id, attempts=MAX_ATTEMPTS,
                                               error=type(error).__name__))
@@ -203,10 +203,10 @@ async def _refresh_card(bot: Bot, helpdesk: HelpDesk, group_id: int, ticket: Tic
     """Show the ticket's current state on its card (best effort: the database is the record)."""
     if ticket.card_message_id is None:
         return
-    fresh = await helpdesk.store.ticket(ticket.id) or ticket
-    citizen = await helpdesk.store.citizen_by_id(fresh.citizen_id)
+    fresh = await helpdesk.store.tickets.get(ticket.id) or ticket
+    citizen = await helpdesk.store.citizens.by_id(fresh.citizen_id)
     if answered is None:
-        answered = await helpdesk.store.last_answer(fresh.id)
+        answered = await helpdesk.store.tickets.last_answer(fresh.id)
     try:
         await bot.edit_message_text(
             render.card(fresh, citizen.first_name if citizen else "", helpdesk.library.kb, zone, answered=answered),
@@ -267,7 +267,7 @@ class Courier:
 
 async def refresh(context: BotContext, ticket_id: int) -> None:
     """Redraw a ticket's card in the librarians' group."""
-    ticket = await context.helpdesk.store.ticket(ticket_id)
+    ticket = await context.helpdesk.store.tickets.get(ticket_id)
     if ticket:
         await _refresh_card(context.bot, context.helpdesk, context.settings.librarian_chat_id, ticket,
                             context.settings.hours.zone)

@@ -15,7 +15,7 @@ from bot import locales
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
 from bot.telegram_ui.delivery import refresh
-from bot.tickets import utcnow
+from bot.domain import utcnow
 
 
 TICKET_NUMBER = re.compile(r"^#(\d{1,9})\b")  # cards and relayed messages start with the ticket number

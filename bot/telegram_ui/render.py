@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import locales
 from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Rated, Reply, SmallTalk
 from bot.knowledge import Category, Entry, KnowledgeBase
-from bot.tickets import FORGOTTEN, Ticket
+from bot.domain import FORGOTTEN, Ticket
 
 MAX_TEXT = 4000  # Telegram's limit is 4096 characters
 
