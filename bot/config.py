@@ -224,7 +224,7 @@ def knowledge_dir(values: Mapping[str, str]) -> Path:
 
 def database_url(values: Mapping[str, str]) -> str:
     """DATABASE_URL, else ./egov-bot.sqlite3."""
-    from bot.tickets import default_database_url  # here: bot.tickets imports SQLAlchemy, which `match` does not need
+    from bot.storage import default_database_url  # here: bot.storage imports SQLAlchemy, which `match` does not need
 
     return resolved(values, "DATABASE_URL") or default_database_url()
 

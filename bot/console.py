@@ -18,7 +18,7 @@ from bot import locales
 from bot.helpdesk import (Answer, Clarify, Escalated, FollowUp, HelpDesk, InboxItem, LibrarianAnswer, Rated, Reply,
                           SmallTalk, TicketClosed)
 from bot.knowledge import Entry
-from bot.tickets import Citizen
+from bot.domain import Channel, Citizen, TicketStatus
 
 def render_entry(entry: Entry, lang: str) -> str:
     """An entry's answer as plain text, with its official links."""
@@ -93,7 +93,7 @@ class Console:
         self.stdout.flush()
 
     async def _citizen(self) -> Citizen:
-        return await self.helpdesk.citizen("console", self.user() or "console", language=self.lang)
+        return await self.helpdesk.citizen(Channel.CONSOLE, self.user() or "console", language=self.lang)
 
     async def _show_inbox(self, citizen: Citizen) -> None:
         for item in await self.helpdesk.inbox(citizen):
@@ -164,7 +164,7 @@ class Console:
                 return
             lines = [locales.text(self.lang, "status_list")] + [
                 locales.text(self.lang, "status_item", number=t.id, question=t.question[:80],
-                             state=locales.text(self.lang, "state_taken" if t.status == "taken" else "state_open"))
+                             state=locales.text(self.lang, "state_taken" if t.status == TicketStatus.TAKEN else "state_open"))
                 for t in tickets]
             self.say("\n".join(lines))
         elif name == "/cancel":

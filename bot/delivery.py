@@ -17,7 +17,8 @@ from typing import Awaitable, Callable, Protocol
 
 from bot import locales
 from bot.knowledge import KnowledgeBase
-from bot.tickets import Citizen, Ticket, TicketMessage, TicketStore
+from bot.domain import Citizen, Ticket, TicketMessage
+from bot.storage import Storage
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
@@ -108,12 +109,12 @@ class Sender(Protocol):
 class Outbox:
     """The delivery passes over the ticket store."""
 
-    def __init__(self, store: TicketStore, knowledge: Callable[[], KnowledgeBase]) -> None:
+    def __init__(self, store: Storage, knowledge: Callable[[], KnowledgeBase]) -> None:
         self.store = store
         self._knowledge = knowledge
 
     async def _card(self, ticket: Ticket, answered: tuple[str, dt.datetime] | None = None) -> Card:
-        citizen = await self.store.citizen_by_id(ticket.citizen_id)
+        citizen = await self.store.citizens.by_id(ticket.citizen_id)
         return Card(ticket, citizen.first_name if citizen else "", self._knowledge(), answered)
 
     async def deliver(self, sender: Sender) -> int:
@@ -124,7 +125,7 @@ class Outbox:
         if not reachable:
             return done  # the group is unreachable now: try everything again on the next pass
         answered: dict[int, tuple] = {}  # cards to redraw once the citizens have their answers
-        for message in await self.store.pending_messages(channel=sender.channel):
+        for message in await self.store.outbox.pending_messages(channel=sender.channel):
             done += await self._deliver_message(sender, message, answered)
         for ticket, last in answered.values():  # the group's rate limit may slow these: citizens come first
             await self._refresh_card(sender, ticket, answered=last)
@@ -134,17 +135,17 @@ class Outbox:
     async def _post_cards(self, sender: Sender) -> tuple[int, bool]:
         """New tickets' cards; how many were posted, and False when the group could not be reached."""
         done = 0
-        for ticket in await self.store.cards_to_post():
-            if not await self.store.claim_card(ticket.id):
+        for ticket in await self.store.outbox.cards_to_post():
+            if not await self.store.outbox.claim_card(ticket.id):
                 continue  # another instance is posting it
             try:
                 card_id = await sender.send_card(await self._card(ticket))
-                await self.store.set_card(ticket.id, card_id)
-                await self.store.add_group_messages(ticket.id, await sender.send_card_rest(ticket, card_id), is_card=True)
+                await self.store.outbox.card_posted(ticket.id, card_id)
+                await self.store.outbox.add_group_messages(ticket.id, await sender.send_card_rest(ticket, card_id), is_card=True)
                 done += 1
             except (RetryLater, Unreachable, Refused) as error:
                 log.warning("card for ticket #%s not posted yet: %s", ticket.id, error)
-                await self.store.release_card(ticket.id)
+                await self.store.outbox.release_card(ticket.id)
                 return done, False
             except Exception:  # noqa: BLE001 - its lease runs out and a later pass tries again; the others go on
                 log.warning("card for ticket #%s not posted; retried when its lease ends", ticket.id, exc_info=True)
@@ -154,11 +155,11 @@ class Outbox:
         """One message, either way; 1 when it was delivered."""
         citizen = None
         try:
-            ticket = await self.store.ticket(message.ticket_id)
-            citizen = await self.store.citizen_by_id(ticket.citizen_id) if ticket else None
+            ticket = await self.store.tickets.get(message.ticket_id)
+            citizen = await self.store.citizens.by_id(ticket.citizen_id) if ticket else None
             if message.direction == "citizen" and ticket is not None and ticket.card_message_id is None:
                 return 0  # its card comes first
-            if not await self.store.claim_message(message.id):
+            if not await self.store.outbox.claim_message(message.id):
                 return 0  # another instance is delivering it
             if ticket is None or citizen is None:
                 raise LookupError(f"ticket #{message.ticket_id} or its citizen is gone")
@@ -166,18 +167,18 @@ class Outbox:
                 if citizen.channel != sender.channel:  # a console citizen's id means nothing to Telegram
                     raise LookupError(f"the citizen of ticket #{ticket.id} is not on {sender.channel}")
                 await sender.send_to_citizen(citizen, ticket, message)
-                await self.store.mark_delivered(message.id)
+                await self.store.outbox.mark_delivered(message.id)
                 answered[ticket.id] = (ticket, (message.author, message.created_at))
             else:
                 first, *rest = await sender.send_to_group(ticket, message, citizen.first_name, ticket.card_message_id)
-                await self.store.mark_delivered(message.id, first)
-                await self.store.add_group_messages(ticket.id, [first, *rest])
+                await self.store.outbox.mark_delivered(message.id, first)
+                await self.store.outbox.add_group_messages(ticket.id, [first, *rest])
             return 1
         except RetryLater as error:
-            await self.store.retry_later(message.id, error.after)
+            await self.store.outbox.retry_later(message.id, error.after)
         except Blocked as error:
             if message.direction == "librarian":
-                for blocked in await self.store.mark_blocked(citizen.id):
+                for blocked in await self.store.citizens.mark_blocked(citizen.id):
                     await self._note(sender, locales.text(locales.GROUP, "group_blocked", number=blocked.id))
                     await self._refresh_card(sender, blocked)
             else:
@@ -185,24 +186,24 @@ class Outbox:
         except Refused as error:
             await self._failed(sender, message, error)
             if message.media and message.attempts >= 2:
-                await self.store.drop_media(message.id)  # the text alone, next time
+                await self.store.outbox.drop_media(message.id)  # the text alone, next time
         except Exception as error:  # noqa: BLE001 - network faults, bad rows, anything: this item only
             await self._failed(sender, message, error)
         return 0
 
     async def _send_notices(self, sender: Sender) -> None:
-        for ticket in await self.store.notices_to_send(sender.channel):
-            notice = await self.store.claim_notice(ticket.id)
+        for ticket in await self.store.outbox.notices_to_send(sender.channel):
+            notice = await self.store.outbox.claim_notice(ticket.id)
             if notice is None:
                 continue  # another instance sent it
             try:
-                citizen = await self.store.citizen_by_id(ticket.citizen_id)
+                citizen = await self.store.citizens.by_id(ticket.citizen_id)
                 if citizen is not None and not citizen.blocked:
                     await sender.send_notice(citizen, ticket)
             except Blocked:
                 pass  # nobody to tell
             except (RetryLater, Unreachable, Refused):
-                await self.store.restore_notice(ticket.id, notice)
+                await self.store.outbox.restore_notice(ticket.id, notice)
                 break
             except Exception:  # noqa: BLE001 - a notice is a courtesy: this one is dropped, the others go on
                 log.warning("closing notice of ticket #%s not sent", ticket.id, exc_info=True)
@@ -212,9 +213,9 @@ class Outbox:
         log.warning("message %s of ticket #%s not delivered (attempt %s): %r", message.id, message.ticket_id,
                     message.attempts + 1, error)
         if message.attempts + 1 < MAX_ATTEMPTS:
-            await self.store.retry_later(message.id, backoff(message.attempts))
+            await self.store.outbox.retry_later(message.id, backoff(message.attempts))
             return
-        await self.store.give_up(message.id)
+        await self.store.outbox.give_up(message.id)
         await self._note(sender, locales.text(locales.GROUP, "delivery_gave_up", message=message.id,
                                               number=message.ticket_id, attempts=MAX_ATTEMPTS, error=reason(error)))
 
@@ -227,7 +228,7 @@ class Outbox:
 
     async def refresh(self, sender: Sender, ticket_id: int) -> None:
         """Redraw a ticket's card in the librarians' group."""
-        ticket = await self.store.ticket(ticket_id)
+        ticket = await self.store.tickets.get(ticket_id)
         if ticket:
             await self._refresh_card(sender, ticket)
 
@@ -235,9 +236,9 @@ class Outbox:
         """Show the ticket's current state on its card (best effort: the database is the record)."""
         if ticket.card_message_id is None:
             return
-        fresh = await self.store.ticket(ticket.id) or ticket
+        fresh = await self.store.tickets.get(ticket.id) or ticket
         if answered is None:
-            answered = await self.store.last_answer(fresh.id)
+            answered = await self.store.tickets.last_answer(fresh.id)
         try:
             await sender.edit_card(await self._card(fresh, answered), fresh.card_message_id)
         except DeliveryError as error:

@@ -22,7 +22,9 @@ from bot.places import AccessPoint
 from bot.results import (Answer, Clarify, Escalated, FollowUp, InboxItem, LibrarianAnswer, LibrarianReply,  # noqa: F401
                          Rated, Reply, SmallTalk, Stats, TicketClosed, mentioned_ticket)
 from bot.smalltalk import SmallTalkWords
-from bot.tickets import FORGOTTEN, Admission, Citizen, Draft, TakeResult, Ticket, TicketStore, utcnow
+from bot.domain import (FORGOTTEN, Admission, Awaiting, Citizen, Direction, Draft, Outcome, TakeResult, Ticket, TicketStatus,
+                        utcnow)
+from bot.storage import Storage
 
 MAX_OPEN_TICKETS = 3  # open questions per citizen; more join the newest one
 # A citizen writing this soon after a librarian's message is talking to the librarian: it goes to the ticket.
@@ -32,7 +34,7 @@ UPDATES_KEPT = dt.timedelta(days=2)  # how long a handled update is remembered (
 
 
 class HelpDesk:
-    def __init__(self, library: Library, store: TicketStore, *, hours=None,
+    def __init__(self, library: Library, store: Storage, *, hours=None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         self.library = library
         self.store = store
@@ -96,7 +98,7 @@ class HelpDesk:
         by_id = {ticket.id: ticket for ticket in open_tickets}
         if replying_to in by_id:
             return by_id[replying_to]
-        last = await self.store.last_librarian_message_at(list(by_id))
+        last = await self.store.tickets.last_librarian_message_at(list(by_id))
         now = utcnow()
         recent = [(moment, ticket_id) for ticket_id, moment in last.items() if now - moment < CONVERSATION_WINDOW]
         return by_id[max(recent)[1]] if recent else None
@@ -117,7 +119,7 @@ class HelpDesk:
         question = question.strip()
         masked = privacy.mask(question)  # what is stored and shown to librarians
         if open_tickets is None:
-            open_tickets = await self.store.open_tickets_of(citizen.id)
+            open_tickets = await self.store.tickets.queue_of(citizen.id)
         talking = await self._conversation(open_tickets, replying_to) if question else None
         if talking is not None:
             return await self._follow_up(talking, citizen, masked, self.language(question, citizen))
@@ -125,8 +127,8 @@ class HelpDesk:
         talk = self.small_talk.kind(question)
         if talk == "digits":
             rating = int(question) if len(question) == 1 else 0
-            ticket = await self.store.awaiting_rating(citizen.id, utcnow() - RATING_WINDOW) if 1 <= rating <= 5 else None
-            if ticket is not None and await self.store.rate(ticket.id, citizen.id, rating):
+            ticket = await self.store.tickets.awaiting_rating(citizen.id, utcnow() - RATING_WINDOW) if 1 <= rating <= 5 else None
+            if ticket is not None and await self.store.tickets.rate(ticket.id, citizen.id, rating):
                 return Rated(ticket.id, rating, ticket.lang)
             return SmallTalk("digits", ui_lang)
         decision = self.library.matcher.match(question)
@@ -139,7 +141,7 @@ class HelpDesk:
             return SmallTalk(talk or "no-words", lang if lang in ("ru", "kk") else ui_lang)
         lang = self.language(question, citizen)
         top = decision.candidates[0].score if decision.candidates else 0.0
-        await self.store.log_question(citizen.id, masked, lang, decision.decision, decision.entry, top)
+        await self.store.insights.log_question(citizen.id, masked, lang, Outcome(decision.decision), decision.entry, top)
         kb = self.library.kb
         pending = open_tickets[-1].id if open_tickets else None
         if decision.decision == "answer":
@@ -155,7 +157,7 @@ class HelpDesk:
         return await self.escalate(citizen, masked, lang, candidates=scores(decision))
 
     async def _follow_up(self, ticket: Ticket, citizen: Citizen, masked: str, lang: str) -> FollowUp:
-        await self.store.add_message(ticket.id, "citizen", masked, author=citizen.first_name)
+        await self.store.tickets.add_message(ticket.id, Direction.CITIZEN, masked, author=citizen.first_name)
         return FollowUp(ticket, lang)
 
     async def escalate(self, citizen: Citizen, question: str, lang: str, *, kind: str = "unmatched",
@@ -165,15 +167,15 @@ class HelpDesk:
 
         The same request twice (a double tap on a button) gives the ticket already open.
         """
-        open_tickets = await self.store.open_tickets_of(citizen.id)
+        open_tickets = await self.store.tickets.queue_of(citizen.id)
         for ticket in open_tickets:
             if (ticket.question, ticket.kind, ticket.entry_id, ticket.step) == (privacy.mask(question), kind, entry_id, step):
                 return Escalated(ticket, ticket.lang, None, new=False)
         if len(open_tickets) >= MAX_OPEN_TICKETS:  # enough open questions: this one joins the newest
             latest = open_tickets[-1]
-            await self.store.add_message(latest.id, "citizen", privacy.mask(question), author=citizen.first_name)
+            await self.store.tickets.add_message(latest.id, Direction.CITIZEN, privacy.mask(question), author=citizen.first_name)
             return Escalated(latest, latest.lang, None, new=False)
-        ticket = await self.store.open_ticket(citizen.id, privacy.mask(question), lang, kind=kind,
+        ticket = await self.store.tickets.open(citizen.id, privacy.mask(question), lang, kind=kind,
                                               entry_id=entry_id, step=step, candidates=candidates)
         now = self.clock()
         opens_at = None
@@ -211,80 +213,79 @@ class HelpDesk:
     async def pass_media(self, citizen: Citizen, media: str, caption: str, source_chat_id: int,
                          source_message_id: int) -> FollowUp | None:
         """A photo, document or voice for the citizen's open ticket; None when there is none."""
-        open_tickets = await self.store.open_tickets_of(citizen.id)
+        open_tickets = await self.store.tickets.queue_of(citizen.id)
         if not open_tickets:
             return None
         ticket = open_tickets[-1]
-        await self.store.add_message(ticket.id, "citizen", privacy.mask(caption), author=citizen.first_name, media=media,
+        await self.store.tickets.add_message(ticket.id, Direction.CITIZEN, privacy.mask(caption), author=citizen.first_name, media=media,
                                      source_chat_id=source_chat_id, source_message_id=source_message_id)
         return FollowUp(ticket, ticket.lang)
 
     async def citizen(self, channel: str, external_id: str, *, language: str = "ru", first_name: str = "") -> Citizen:
         """The citizen writing on this channel (created on first contact)."""
-        return await self.store.citizen(channel, external_id, language=language, first_name=first_name)
+        return await self.store.citizens.get(channel, external_id, language=language, first_name=first_name)
 
     async def open_tickets_of(self, citizen: Citizen) -> list[Ticket]:
-        return await self.store.open_tickets_of(citizen.id)
+        return await self.store.tickets.queue_of(citizen.id)
 
     async def set_language(self, citizen: Citizen, language: str) -> None:
-        await self.store.set_language(citizen.id, language)
+        await self.store.citizens.set_language(citizen.id, language)
 
     async def inbox(self, citizen: Citizen) -> list["InboxItem"]:
         """What a front end that delivers by itself (the console) has to show this citizen now: librarians'
         answers, then notices of closed tickets. Each is marked delivered as it is handed over."""
         items: list[InboxItem] = []
-        for message in await self.store.answers_for(citizen.id):
-            await self.store.mark_delivered(message.id)
+        for message in await self.store.outbox.answers_for(citizen.id):
+            await self.store.outbox.mark_delivered(message.id)
             items.append(LibrarianAnswer(message.ticket_id, message.text, message.media))
-        for ticket in await self.store.notices_to_send(citizen.channel, citizen.id):
-            if await self.store.claim_notice(ticket.id) is not None:
+        for ticket in await self.store.outbox.notices_to_send(citizen.channel, citizen.id):
+            if await self.store.outbox.claim_notice(ticket.id) is not None:
                 items.append(TicketClosed(ticket.id))
         return items
 
     async def privacy_warning(self, citizen: Citizen, text: str) -> bool:
         """True when the text carries personal numbers and the citizen has not been told yet."""
-        return bool(privacy.contains_sensitive(text)) and await self.store.warn_private_once(citizen.id)
+        return bool(privacy.contains_sensitive(text)) and await self.store.citizens.warn_private_once(citizen.id)
 
     async def forget(self, citizen: Citizen) -> list[int]:
         """Delete the citizen's data (tickets kept anonymised for statistics); the ids of the tickets that
         were open, whose cards now say so. The interface language stays."""
-        _, was_open = await self.store.forget_citizen(citizen.id)
-        return was_open
+        return (await self.store.citizens.forget(citizen.id)).was_open
 
     async def await_town(self, citizen: Citizen) -> None:
         """/where without a town: the next message may be one."""
-        await self.store.set_awaiting(citizen.id, "town")
+        await self.store.citizens.set_awaiting(citizen.id, Awaiting.TOWN)
 
     async def awaited(self, citizen: Citizen) -> str | None:
         """What the bot was waiting for from this citizen ("town"), now answered: cleared."""
         if citizen.awaiting is not None:
-            await self.store.set_awaiting(citizen.id, None)
+            await self.store.citizens.set_awaiting(citizen.id, None)
         return citizen.awaiting
 
     async def close_idle(self, hours: float) -> list[Ticket]:
         """Close the tickets a librarian answered that have been silent for `hours` (the citizen is told
         and asked for a rating, as when a librarian closes one)."""
         closed = []
-        for ticket in await self.store.idle_answered_tickets(utcnow() - dt.timedelta(hours=hours)):
-            done = await self.store.close_ticket(ticket.id, "auto")
+        for ticket in await self.store.tickets.idle_answered(utcnow() - dt.timedelta(hours=hours)):
+            done = await self.store.tickets.close(ticket.id, "auto")
             if done is not None:
                 closed.append(done)
         return closed
 
     async def feedback(self, citizen: Citizen, entry_id: str, helpful: bool) -> None:
-        await self.store.add_feedback(citizen.id, entry_id, helpful)
+        await self.store.insights.add_feedback(citizen.id, entry_id, helpful)
 
     async def withdraw(self, citizen: Citizen, ticket_id: int) -> Ticket | None:
         """The citizen cancels their own open ticket."""
-        ticket = await self.store.ticket(ticket_id)
+        ticket = await self.store.tickets.get(ticket_id)
         if ticket is None or ticket.citizen_id != citizen.id or not ticket.is_open:
             return None
-        return await self.store.close_ticket(ticket_id, citizen.first_name or "citizen", status="withdrawn")
+        return await self.store.tickets.close(ticket_id, citizen.first_name or "citizen", status=TicketStatus.WITHDRAWN)
 
     async def rate(self, citizen: Citizen, ticket_id: int, rating: int) -> bool:
         if not 1 <= rating <= 5:
             return False
-        return await self.store.rate(ticket_id, citizen.id, rating)
+        return await self.store.tickets.rate(ticket_id, citizen.id, rating)
 
     async def refresh_card(self, sender: Sender, ticket_id: int) -> None:
         """Redraw a ticket's card in the librarians' group (after a change the card shows)."""
@@ -293,10 +294,10 @@ class HelpDesk:
     # --- librarians -----------------------------------------------------------------------------
 
     async def take(self, ticket_id: int, librarian_id: int, librarian: str) -> TakeResult:
-        return await self.store.take(ticket_id, librarian_id, librarian)
+        return await self.store.tickets.take(ticket_id, librarian_id, librarian)
 
     async def close(self, ticket_id: int, librarian: str) -> Ticket | None:
-        return await self.store.close_ticket(ticket_id, librarian)
+        return await self.store.tickets.close(ticket_id, librarian)
 
     async def reply(self, reply_to_group_message: int, text: str, librarian: str, group_message_id: int, *,
                     media: str | None = None, source_chat_id: int | None = None,
@@ -307,30 +308,30 @@ class HelpDesk:
         `ticket_number` is what the replied-to message says ("#12 · ..."): used when the database does not
         know that group message (the bot was stopped between posting it and writing down its id).
         """
-        ticket = await self.store.ticket_for_group_message(reply_to_group_message)
+        ticket = await self.store.tickets.for_group_message(reply_to_group_message)
         if ticket is None and ticket_number is not None:
-            ticket = await self.store.ticket(ticket_number)
+            ticket = await self.store.tickets.get(ticket_number)
         if ticket is None:
             return None
         if ticket.question == FORGOTTEN:
             return LibrarianReply(ticket, None, "forgotten")
         if ticket.status == "withdrawn":
             return LibrarianReply(ticket, None, "withdrawn")
-        message = await self.store.add_message(
-            ticket.id, "librarian", text, author=librarian, media=media, source_chat_id=source_chat_id,
+        message = await self.store.tickets.add_message(
+            ticket.id, Direction.LIBRARIAN, text, author=librarian, media=media, source_chat_id=source_chat_id,
             source_message_id=source_message_id, group_message_id=group_message_id, in_reply_to=reply_to_group_message,
         )
         return LibrarianReply(ticket, message)
 
     async def ticket_of_group_message(self, group_message_id: int) -> Ticket | None:
         """The ticket a message in the librarians' group belongs to (a card, any piece of it, a relayed message)."""
-        return await self.store.ticket_for_group_message(group_message_id)
+        return await self.store.tickets.for_group_message(group_message_id)
 
     async def queue(self) -> list[Ticket]:
-        return await self.store.open_tickets()
+        return await self.store.tickets.queue()
 
     async def draft(self, ticket_id: int, librarian: str) -> Draft | None:
-        return await self.store.add_draft(ticket_id, librarian)
+        return await self.store.insights.add_draft(ticket_id, librarian)
 
     # --- delivery and the updates of a front end that receives them (Telegram) ------------------
 
@@ -341,32 +342,32 @@ class HelpDesk:
     async def admit(self, update_id: int, chat_id: int | None = None, *, take_over_after: float | None = None,
                     payload: str | None = None, counted: bool = True) -> int | None:
         """Record an update; None for a duplicate, else how many this chat sent in the last minute."""
-        return await self.store.admit(update_id, chat_id, take_over_after=take_over_after, payload=payload,
+        return await self.store.updates.admit(update_id, chat_id, take_over_after=take_over_after, payload=payload,
                                       counted=counted)
 
     async def intake(self, update_id: int, chat_id: int, channel: str, external_id: str, *, language: str = "ru",
                      first_name: str = "", take_over_after: float | None = None, payload: str | None = None,
                      counted: bool = True) -> Admission | None:
         """admit() and the citizen with their open tickets, in one round trip."""
-        return await self.store.intake(update_id, chat_id, channel, external_id, language=language,
+        return await self.store.updates.intake(update_id, chat_id, channel, external_id, language=language,
                                        first_name=first_name, take_over_after=take_over_after, payload=payload,
                                        counted=counted)
 
     async def finish_update(self, update_id: int) -> None:
-        await self.store.finish(update_id)
+        await self.store.updates.finish(update_id)
 
     async def unfinished_updates(self, silent_for: float = 0) -> list[tuple[int, str]]:
         """(update id, payload) of updates other processes recorded and never finished handling."""
-        return await self.store.unfinished(silent_for)
+        return await self.store.updates.unfinished(silent_for)
 
     async def heartbeat(self) -> None:
         """Tell the other instances this one is alive."""
-        await self.store.heartbeat()
+        await self.store.updates.heartbeat()
 
     async def purge(self, query_log_days: int) -> int:
         """Delete question-log rows older than `query_log_days` (how many) and long-handled updates."""
-        removed = await self.store.purge_questions(utcnow() - dt.timedelta(days=query_log_days))
-        await self.store.purge_updates(utcnow() - UPDATES_KEPT)
+        removed = await self.store.insights.purge_questions(utcnow() - dt.timedelta(days=query_log_days))
+        await self.store.updates.purge(utcnow() - UPDATES_KEPT)
         return removed
 
     async def shutdown(self) -> None:
@@ -377,19 +378,19 @@ class HelpDesk:
 
     async def stats(self, days: int = 30) -> Stats:
         since = utcnow() - dt.timedelta(days=days)
-        raw = await self.store.stats_rows(since)
-        total = sum(raw["decisions"].values())
-        shares = {kind: (raw["decisions"].get(kind, 0) / total if total else 0.0)
+        raw = await self.store.insights.stats(since)
+        total = sum(raw.outcomes.values())
+        shares = {kind: (raw.outcomes.get(kind, 0) / total if total else 0.0)
                   for kind in ("answer", "clarify", "escalate")}
-        median = statistics.median(raw["waits"]) if raw["waits"] else None
-        groups = group_similar(raw["unmatched"], self.library.matcher)[:20]
-        return Stats(days, total, shares, raw["feedback"].get(True, 0), raw["feedback"].get(False, 0),
-                     raw["open"], median, groups)
+        median = statistics.median(raw.waits) if raw.waits else None
+        groups = group_similar(raw.unmatched, self.library.matcher)[:20]
+        return Stats(days, total, shares, raw.feedback.get(True, 0), raw.feedback.get(False, 0),
+                     raw.open_tickets, median, groups)
 
     async def drafts_yaml(self) -> str:
         """Every draft as a knowledge-base entry for an editor to review and complete."""
         entries = []
-        for draft in await self.store.drafts():
+        for draft in await self.store.insights.drafts():
             other = "kk" if draft.lang == "ru" else "ru"
             entries.append({
                 "id": f"draft-{draft.ticket_id}",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.knowledge import Entry
 from bot.matching import Decision
-from bot.tickets import Ticket, TicketMessage
+from bot.domain import Ticket, TicketMessage
 
 TICKET_MENTION = re.compile(r"#(\d{1,9})\b")  # every bot message about a ticket names it: "#12"
 

@@ -13,7 +13,7 @@ import pytest
 from bot.helpdesk import Library
 from bot.knowledge import KnowledgeBase, bundled_knowledge_dir, load_knowledge
 from bot.matching import Matcher
-from bot.tickets import TicketStore
+from bot.storage import Storage
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -240,7 +240,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def store(db_path: Path):
-    ticket_store = TicketStore.from_url(f"sqlite+aiosqlite:///{db_path}")
+    ticket_store = Storage.from_url(f"sqlite+aiosqlite:///{db_path}")
     await ticket_store.create_schema()
     try:
         yield ticket_store
@@ -275,7 +275,7 @@ async def any_store(request, tmp_path: Path):
         url = f"sqlite+aiosqlite:///{tmp_path / 'store.sqlite3'}"
     else:
         url = request.getfixturevalue("postgres").create_database()
-    ticket_store = TicketStore.from_url(url)
+    ticket_store = Storage.from_url(url)
     ticket_store.url = url  # a second instance can open the same database
     await ticket_store.create_schema()
     try:

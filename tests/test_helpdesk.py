@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.domain import Citizen
 from bot.helpdesk import Answer, Clarify, Escalated, HelpDesk, Library, SmallTalk
 from bot.matching import Matcher
-from bot.tickets import Citizen, TicketStore
+from bot.storage import Storage
 from conftest import TINY_SERVICES, TinyKB
 
 UNRELATED_RU = "рецепт бешбармака по домашнему"
@@ -18,22 +19,22 @@ UNRELATED_KK = "бүгін ауа райы қандай"
 
 
 @pytest.fixture
-def helpdesk(library: Library, store: TicketStore) -> HelpDesk:
+def helpdesk(library: Library, store: Storage) -> HelpDesk:
     return HelpDesk(library, store)
 
 
 @pytest.fixture
-async def citizen(store: TicketStore) -> Citizen:
-    return await store.citizen("console", "tester")
+async def citizen(store: Storage) -> Citizen:
+    return await store.citizens.get("console", "tester")
 
 
-async def test_answer(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore):
+async def test_answer(helpdesk: HelpDesk, citizen: Citizen, store: Storage):
     reply = await helpdesk.ask(citizen, "как получить эцп")
     assert isinstance(reply, Answer)
     assert reply.entry.id == "eds-obtain"
     assert reply.lang == "ru"
     assert reply.decision.entry == "eds-obtain"
-    assert await store.open_tickets() == []
+    assert await store.tickets.queue() == []
 
 
 async def test_answer_in_kazakh(helpdesk: HelpDesk, citizen: Citizen):
@@ -48,33 +49,33 @@ async def test_greeting_with_a_question_is_a_question(helpdesk: HelpDesk, citize
     assert reply.entry.id == "eds-obtain"
 
 
-async def test_clarify(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore):
+async def test_clarify(helpdesk: HelpDesk, citizen: Citizen, store: Storage):
     reply = await helpdesk.ask(citizen, "справка")
     assert isinstance(reply, Clarify)
     assert 2 <= len(reply.options) <= 3
     assert [e.id for e in reply.options] == [c.id for c in reply.decision.candidates]
     assert {"address-certificate", "criminal-record"} <= {e.id for e in reply.options}
-    assert await store.open_tickets() == []  # a choice is offered, nobody is bothered yet
+    assert await store.tickets.queue() == []  # a choice is offered, nobody is bothered yet
 
 
 @pytest.mark.parametrize(("question", "lang"), [(UNRELATED_RU, "ru"), (UNRELATED_KK, "kk")], ids=["ru", "kk"])
 async def test_escalation_stores_a_ticket(helpdesk: HelpDesk, matcher: Matcher, citizen: Citizen,
-                                          store: TicketStore, question: str, lang: str):
+                                          store: Storage, question: str, lang: str):
     reply = await helpdesk.ask(citizen, question)
     assert isinstance(reply, Escalated)
     assert reply.lang == lang
     expected_candidates = [{"id": c.id, "score": round(c.score, 3)} for c in matcher.match(question).candidates]
-    [ticket] = await store.open_tickets()
+    [ticket] = await store.tickets.queue()
     assert ticket == reply.ticket
     assert (ticket.citizen_id, ticket.question, ticket.lang, ticket.kind, ticket.status) == (
         citizen.id, question, lang, "unmatched", "open")
     assert ticket.candidates == expected_candidates
 
 
-async def test_escalate_directly_keeps_candidates(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore):
+async def test_escalate_directly_keeps_candidates(helpdesk: HelpDesk, citizen: Citizen, store: Storage):
     candidates = [{"id": "eds-obtain", "score": 0.5}, {"id": "eds-renew", "score": 0.45}]
     reply = await helpdesk.escalate(citizen, "эцп не работает", "ru", kind="declined", candidates=candidates)
-    stored = await store.ticket(reply.ticket.id)
+    stored = await store.tickets.get(reply.ticket.id)
     assert (stored.kind, stored.candidates, stored.question) == ("declined", candidates, "эцп не работает")
 
 
@@ -96,14 +97,14 @@ async def test_escalate_directly_keeps_candidates(helpdesk: HelpDesk, citizen: C
     ids=["zdravstvuyte", "privet", "dobryi-den", "salemetsiz-be", "rakhmet", "spasibo", "ok",
          "empty", "spaces", "emoji", "punctuation"],
 )
-async def test_small_talk_creates_no_ticket(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore,
+async def test_small_talk_creates_no_ticket(helpdesk: HelpDesk, citizen: Citizen, store: Storage,
                                             message: str, kind: str):
     reply = await helpdesk.ask(citizen, message)
     assert isinstance(reply, SmallTalk)
     assert reply.kind == kind
     assert reply.lang in ("ru", "kk")
-    assert await store.open_tickets() == []
-    assert await store.count_questions() == 0
+    assert await store.tickets.queue() == []
+    assert await store.insights.count_questions() == 0
 
 
 async def test_small_talk_in_kazakh_is_answered_in_kazakh(helpdesk: HelpDesk, citizen: Citizen):
@@ -111,10 +112,10 @@ async def test_small_talk_in_kazakh_is_answered_in_kazakh(helpdesk: HelpDesk, ci
     assert isinstance(reply, SmallTalk) and reply.lang == "kk"
 
 
-async def test_questions_are_logged(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore, db_path: Path):
+async def test_questions_are_logged(helpdesk: HelpDesk, citizen: Citizen, store: Storage, db_path: Path):
     for message in ("как получить эцп", "справка", UNRELATED_RU, "здравствуйте", ""):
         await helpdesk.ask(citizen, message)
-    assert await store.count_questions() == 3  # small talk is not logged
+    assert await store.insights.count_questions() == 3  # small talk is not logged
     with closing(sqlite3.connect(db_path)) as connection:
         rows = connection.execute("SELECT citizen_id, question, decision, entry_id FROM questions ORDER BY id").fetchall()
     assert rows == [
@@ -133,7 +134,7 @@ async def test_entry_lookup(helpdesk: HelpDesk):
 
 
 @pytest.fixture
-def tiny_desk(tiny_kb: TinyKB, store: TicketStore) -> HelpDesk:
+def tiny_desk(tiny_kb: TinyKB, store: Storage) -> HelpDesk:
     return HelpDesk(Library.load(tiny_kb.directory), store)
 
 
@@ -201,22 +202,22 @@ NOT_QUESTIONS = [
 
 
 @pytest.mark.parametrize(("message", "kind", "lang"), NOT_QUESTIONS, ids=[m or "empty" for m, _, _ in NOT_QUESTIONS])
-async def test_what_is_not_a_question_gets_its_own_reply(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore,
+async def test_what_is_not_a_question_gets_its_own_reply(helpdesk: HelpDesk, citizen: Citizen, store: Storage,
                                                          message: str, kind: str, lang: str | None):
     reply = await helpdesk.ask(citizen, message)
     assert isinstance(reply, SmallTalk), reply
     assert reply.kind == kind
     if lang is not None:
         assert reply.lang == lang
-    assert await store.open_tickets() == []
-    assert await store.count_questions() == 0
+    assert await store.tickets.queue() == []
+    assert await store.insights.count_questions() == 0
 
 
-async def test_not_questions_with_an_open_ticket_do_not_join_it(helpdesk: HelpDesk, citizen: Citizen, store: TicketStore):
+async def test_not_questions_with_an_open_ticket_do_not_join_it(helpdesk: HelpDesk, citizen: Citizen, store: Storage):
     ticket = (await helpdesk.ask(citizen, UNRELATED_RU)).ticket
     for message in ("спасибо", "Здравствуйте, у меня вопрос", "3", "👍"):
         assert isinstance(await helpdesk.ask(citizen, message), SmallTalk)
-    assert await store.messages(ticket.id) == []
+    assert await store.tickets.messages(ticket.id) == []
 
 
 async def test_a_question_after_thanks_is_answered(helpdesk: HelpDesk, citizen: Citizen):
@@ -226,24 +227,24 @@ async def test_a_question_after_thanks_is_answered(helpdesk: HelpDesk, citizen: 
 
 
 async def test_a_bare_digit_rates_the_ticket_whose_prompt_is_open(helpdesk: HelpDesk, citizen: Citizen,
-                                                                  store: TicketStore):
+                                                                  store: Storage):
     from bot.helpdesk import Rated
 
     ticket = (await helpdesk.ask(citizen, UNRELATED_RU)).ticket
-    await store.close_ticket(ticket.id, "Мария")
+    await store.tickets.close(ticket.id, "Мария")
     assert isinstance(await helpdesk.ask(citizen, "4"), SmallTalk)  # the prompt is not sent yet
-    await store.claim_notice(ticket.id)  # sent
+    await store.outbox.claim_notice(ticket.id)  # sent
     reply = await helpdesk.ask(citizen, "4")
     assert reply == Rated(ticket.id, 4, "ru")
-    assert (await store.ticket(ticket.id)).rating == 4
+    assert (await store.tickets.get(ticket.id)).rating == 4
     assert isinstance(await helpdesk.ask(citizen, "5"), SmallTalk)  # rated already
     assert isinstance(await helpdesk.ask(citizen, "7"), SmallTalk)
 
 
 async def test_a_question_without_decisive_words_is_answered_in_the_interface_language(
-        helpdesk: HelpDesk, store: TicketStore):
-    kazakh = await store.citizen("telegram", "77", language="kk")
-    russian = await store.citizen("telegram", "78", language="ru")
+        helpdesk: HelpDesk, store: Storage):
+    kazakh = await store.citizens.get("telegram", "77", language="kk")
+    russian = await store.citizens.get("telegram", "78", language="ru")
     assert (await helpdesk.ask(kazakh, "эцп")).lang == "kk"
     assert (await helpdesk.ask(russian, "эцп")).lang == "ru"
     assert (await helpdesk.ask(russian, "эцқ қалай алуға болады")).lang == "kk"  # the question shows its language

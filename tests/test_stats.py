@@ -10,23 +10,23 @@ import yaml
 from bot import cli
 from bot.helpdesk import HelpDesk, Library
 from bot.knowledge import bundled_knowledge_dir, load_knowledge
-from bot.tickets import TicketStore
+from bot.storage import Storage
 
 
 async def fill(url: str) -> None:
-    store = TicketStore.from_url(url)
+    store = Storage.from_url(url)
     await store.create_schema()
     desk = HelpDesk(Library(load_knowledge(bundled_knowledge_dir())), store)
     try:
         for n in range(3):
-            citizen = await store.citizen("telegram", str(100 + n), first_name=f"c{n}")
+            citizen = await store.citizens.get("telegram", str(100 + n), first_name=f"c{n}")
             answered = await desk.ask(citizen, "как получить эцп")
             await desk.feedback(citizen, answered.entry.id, helpful=n != 2)
         for n, question in enumerate(["курс доллара сегодня", "какой курс доллара", "погода в караганде"]):
-            citizen = await store.citizen("telegram", str(200 + n))
+            citizen = await store.citizens.get("telegram", str(200 + n))
             await desk.ask(citizen, question)
-        ticket = (await store.open_tickets())[0]
-        await store.set_card(ticket.id, 77)
+        ticket = (await store.tickets.queue())[0]
+        await store.outbox.card_posted(ticket.id, 77)
         await desk.reply(77, "Курс смотрите на сайте Нацбанка.", "Гульнар", 78)
         await desk.draft(ticket.id, "Гульнар")
     finally:

@@ -78,7 +78,7 @@ def load_library(option: str | None) -> Library:
 @contextmanager
 def database_errors() -> Iterator[None]:
     """The database's errors (a wrong URL, a missing folder, a server that does not answer) as usage errors."""
-    from bot.tickets import StoreError
+    from bot.storage import StoreError
 
     try:
         yield
@@ -90,11 +90,11 @@ def build_helpdesk(knowledge: str | None, url: str, hours: config.LibrarianHours
     """The HelpDesk of every command: the library of --knowledge / KNOWLEDGE_DIR over the database at `url`.
     Whoever holds it disposes its store: open_helpdesk() at its end, the Telegram application at shutdown."""
     from bot.helpdesk import HelpDesk
-    from bot.tickets import TicketStore
+    from bot.storage import Storage
 
     library = load_library(knowledge)
     with database_errors():
-        store = TicketStore.from_url(url)
+        store = Storage.from_url(url)
     return HelpDesk(library, store, hours=hours)
 
 
@@ -111,9 +111,9 @@ async def open_helpdesk(knowledge: str | None, database: str | None) -> AsyncIte
 
 async def upgrade_database(url: str) -> None:
     """Apply the migrations with a store of its own, disposed at the end."""
-    from bot.tickets import TicketStore
+    from bot.storage import Storage
 
-    store = TicketStore.from_url(url)
+    store = Storage.from_url(url)
     try:
         await store.upgrade()
     finally:

@@ -15,7 +15,7 @@ from bot import locales
 from bot.telegram_ui import callbacks, render
 from bot.telegram_ui.citizens import citizen_of, escalated_text, reply_html
 from bot.telegram_ui.context import BotContext
-from bot.tickets import Citizen
+from bot.domain import Citizen
 
 B = TypeVar("B")
 

@@ -11,7 +11,7 @@ from bot import places
 from bot.helpdesk import Reply, mentioned_ticket
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
-from bot.tickets import Citizen
+from bot.domain import Citizen
 
 
 def ui_language(user: User | None) -> str:

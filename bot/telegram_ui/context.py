@@ -12,7 +12,7 @@ from bot.helpdesk import HelpDesk
 
 if TYPE_CHECKING:
     from bot.telegram_ui.sender import TelegramSender
-    from bot.tickets import Admission
+    from bot.domain import Admission
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from bot import locales
 from bot.telegram_ui import callbacks, render
 from bot.telegram_ui.context import BotContext
-from bot.tickets import utcnow
+from bot.domain import utcnow
 
 
 TICKET_NUMBER = re.compile(r"^#(\d{1,9})\b")  # cards and relayed messages start with the ticket number

@@ -15,7 +15,7 @@ from bot.knowledge import Category, Entry, KnowledgeBase
 from bot.places import AccessPoint
 from bot.telegram_ui import callbacks
 from bot.telegram_ui.callbacks import data
-from bot.tickets import FORGOTTEN, Ticket
+from bot.domain import FORGOTTEN, Ticket
 
 MAX_TEXT = 4000  # Telegram's limit is 4096 characters
 

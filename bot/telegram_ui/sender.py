@@ -20,7 +20,7 @@ from bot.delivery import Blocked, Card, DeliveryError, Refused, RetryLater, Unre
 from bot.helpdesk import HelpDesk
 from bot.telegram_ui import render
 from bot.telegram_ui.limiter import retry_seconds, without_retries
-from bot.tickets import Citizen, Ticket, TicketMessage
+from bot.domain import Citizen, Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024  # Telegram's limit for a caption

@@ -13,7 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bot.tickets import TicketStore
+from bot.storage import Storage
 
 from .emulator import BotApiEmulator
 from .test_bot_process import GROUP_ID, BotProcess, buttons
@@ -73,7 +73,7 @@ async def test_two_instances_share_one_postgresql_database(emulator: BotApiEmula
                                            stdout=log, stderr=subprocess.STDOUT)
         instances.append(bot)
         await emulator.wait_for_call("setWebhook", lambda call, p=port: str(p) in call.get("url", ""), timeout=30)
-    store = TicketStore.from_url(url)
+    store = Storage.from_url(url)
     pool = ThreadPoolExecutor(max_workers=40)
     loop = asyncio.get_running_loop()
     try:
@@ -110,7 +110,7 @@ async def test_two_instances_share_one_postgresql_database(emulator: BotApiEmula
             await asyncio.sleep(0.1)
         taken = [a for a in emulator.answered_callbacks if "ваш" in (a.get("text") or "")]
         assert len(taken) == 20, f"{len(taken)} librarians were told a ticket is theirs"
-        tickets = await store.open_tickets()
+        tickets = await store.tickets.queue()
         assert len(tickets) == 20 and all(t.status == "taken" and t.taken_by for t in tickets)
 
         # The same update delivered to both instances (a webhook retry): one ticket.
@@ -121,10 +121,10 @@ async def test_two_instances_share_one_postgresql_database(emulator: BotApiEmula
                                for update in (twice, fresh) for port in ports))
         await emulator.wait_for("#21", chat=new_citizen)
         await asyncio.sleep(1.5)
-        tickets = await store.open_tickets()
+        tickets = await store.tickets.queue()
         assert len(tickets) == 21
         first = next(t for t in tickets if t.question.endswith("номер 0"))
-        assert len([m for m in await store.messages(first.id) if m.direction == "citizen"]) == 1
+        assert len([m for m in await store.tickets.messages(first.id) if m.direction == "citizen"]) == 1
 
         # Replies to five cards, through alternating instances: each delivered exactly once.
         for n, card in enumerate(cards[:5]):

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.helpdesk import HelpDesk, Library
 from bot.places import load_access_points
 from bot.telegram_ui.application import build_application
-from bot.tickets import TicketStore
+from bot.storage import Storage
 
 from .harness import ENV, TG, RecordingRequest
 
@@ -50,7 +50,7 @@ async def make_tg(tmp_path: Path, library: Library, access_points: list):
         settings = settings or Settings.from_env(dict(ENV), env_file=None)
         db_path = tmp_path / f"{database}.sqlite3"
         database_url = database_url or f"sqlite+aiosqlite:///{db_path}"
-        store = TicketStore.from_url(database_url)
+        store = Storage.from_url(database_url)
         extra = {"clock": clock} if clock else {}
         helpdesk = HelpDesk(Library(library.kb, access_points, library.matcher), store, hours=hours, **extra)  # hours=None: always open
         request = RecordingRequest()

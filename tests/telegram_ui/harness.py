@@ -32,8 +32,9 @@ from telegram.request import BaseRequest, RequestData
 import pg
 from bot import locales
 from bot.config import Settings
+from bot.domain import Ticket
 from bot.helpdesk import HelpDesk
-from bot.tickets import Ticket, TicketStore
+from bot.storage import Storage
 
 JSON = dict[str, Any]
 
@@ -274,7 +275,7 @@ class TG:
         self.app = app
         self.request = request
         self.helpdesk = helpdesk
-        self.store: TicketStore = helpdesk.store
+        self.store: Storage = helpdesk.store
         self.settings = settings
         self.db_path = db_path
         self.database_url = database_url or f"sqlite+aiosqlite:///{db_path}"
@@ -396,7 +397,7 @@ class TG:
     async def escalate(self, user: JSON, question: str = "какая погода завтра в темиртау") -> Ticket:
         """An unmatched question: a ticket with its card in the group."""
         await self.say(user, question)
-        tickets = await self.store.open_tickets_of((await self.citizen(user)).id)
+        tickets = await self.store.tickets.queue_of((await self.citizen(user)).id)
         assert tickets, f"no ticket was opened for {question!r}: {self.texts(user['id'])}"
         return tickets[-1]
 
@@ -451,10 +452,10 @@ class TG:
         return [c for c in self.sent(GROUP_ID, "editMessageText") if int(c.params["message_id"]) == message_id]
 
     async def citizen(self, user: JSON):
-        return await self.store.citizen("telegram", str(user["id"]))
+        return await self.store.citizens.get("telegram", str(user["id"]))
 
     async def ticket(self, ticket_id: int) -> Ticket:
-        ticket = await self.store.ticket(ticket_id)
+        ticket = await self.store.tickets.get(ticket_id)
         assert ticket is not None, f"no ticket #{ticket_id}"
         return ticket
 

@@ -152,7 +152,7 @@ async def test_post_init_sets_the_commands_and_schedules_delivery(tg: TG) -> Non
     assert [c["command"] for c in call.params["commands"]] == [name for name, _ in CITIZEN_COMMANDS]
     assert sorted(job.name for job in tg.app.job_queue.jobs()) == ["close idle tickets", "delivery", "heartbeat",
                                                                       "purge question log"]
-    assert tg.sql("SELECT id FROM instances") == [(tg.store.instance,)]  # alive before the first update
+    assert tg.sql("SELECT id FROM instances") == [(tg.store.updates.instance,)]  # alive before the first update
     for job in tg.app.job_queue.jobs():
         job.schedule_removal()
 

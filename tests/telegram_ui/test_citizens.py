@@ -101,7 +101,7 @@ async def test_matched_question_gets_the_answer_with_links_and_feedback_buttons(
     assert labels(answer.params["reply_markup"])[:2] == [ru("button_helpful"), ru("button_not_helpful")]
     assert answer.params["reply_parameters"]["message_id"] == question["message_id"]
     assert not tg.sent(GROUP_ID)
-    assert await tg.store.count_questions() == 1
+    assert await tg.store.insights.count_questions() == 1
 
 
 async def test_kazakh_question_gets_the_kazakh_answer(tg: TG) -> None:
@@ -244,7 +244,7 @@ async def test_media_goes_to_the_open_ticket(tg: TG) -> None:
     assert "вот скриншот" in copy.params["caption"]
     assert copy.params["reply_parameters"]["message_id"] == card_id
     assert tg.texts(CITIZEN) == [ru("follow_up", number=ticket.id)]
-    (message,) = await tg.store.messages(ticket.id)
+    (message,) = await tg.store.tickets.messages(ticket.id)
     assert (message.direction, message.media, message.delivered) == ("citizen", "photo", True)
     assert message.group_message_id is not None
 
@@ -376,7 +376,7 @@ async def test_a_town_typed_after_where_gets_the_where_answer(tg: TG) -> None:
     await tg.say(AIGUL, "Темиртау")
     reply = tg.last(CITIZEN)
     assert reply.text.startswith(ru("where_found")) and "Центральная библиотека г. Темиртау" in reply.text
-    assert await tg.store.open_tickets() == []
+    assert await tg.store.tickets.queue() == []
     # Only the message right after the prompt is read as a town: the next one is a question again.
     await tg.say(AIGUL, "Темиртау")
     assert not tg.last(CITIZEN).text.startswith(ru("where_found"))
@@ -462,7 +462,7 @@ def test_every_reply_type_has_a_telegram_rendering(tg: TG) -> None:
     from bot import helpdesk as hd
     from bot.matching import Decision
     from bot.telegram_ui import render
-    from bot.tickets import Ticket
+    from bot.domain import Ticket
 
     kb = tg.helpdesk.library.kb
     entry = kb.entry("eds-obtain")
@@ -502,7 +502,7 @@ async def test_a_photo_whose_caption_is_a_question_gets_the_caption_answered(tg:
     await tg.feed(tg.media(AIGUL, "photo", caption="как получить эцп"))
     answer = tg.last(CITIZEN)
     assert answer.buttons[:2] == ["f:y:eds-obtain", "f:n:eds-obtain"]
-    assert await tg.store.open_tickets() == []
+    assert await tg.store.tickets.queue() == []
     await tg.feed(tg.media(AIGUL, "document"))  # no caption: a request to write in words
     assert tg.texts(CITIZEN)[-1] == ru("media_without_ticket")
 

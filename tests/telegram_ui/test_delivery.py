@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from bot.telegram_ui.sender import deliver_all
-from bot.tickets import utcnow
+from bot.domain import utcnow
 
 from .harness import AIGUL, BOLAT, DANA, GROUP_ID, MARIA, TG, group, parse_db_time, ru
 
@@ -175,7 +175,7 @@ async def test_refused_attachment_is_sent_as_text_in_the_end(tg: TG) -> None:
 
     assert [c.status for c in tg.sent(GROUP_ID, "copyMessage")] == [400, 400, 400]
     assert tg.texts(GROUP_ID)[-1] == "#1 · Айгуль: скриншот ошибки"
-    (message,) = await tg.store.messages(1)
+    (message,) = await tg.store.tickets.messages(1)
     assert message.delivered and message.media is None
 
 
@@ -320,7 +320,7 @@ async def test_withdrawn_ticket_card_is_redrawn_and_a_reply_refused(tg: TG) -> N
     await tg.librarian_reply(MARIA, ANSWER, card_id)
     assert tg.texts(GROUP_ID) == [group("reply_refused_withdrawn", number=1)]
     assert tg.texts(CITIZEN) == []
-    assert [m.direction for m in await tg.store.messages(1)] == []
+    assert [m.direction for m in await tg.store.tickets.messages(1)] == []
 
 
 async def test_reply_after_forget_is_refused_and_other_answers_flow(tg: TG) -> None:

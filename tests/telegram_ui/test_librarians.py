@@ -92,7 +92,7 @@ async def test_librarian_reply_reaches_the_citizen_and_a_second_round_works(tg: 
     ticket = await tg.ticket(1)
     assert (ticket.status, ticket.taken_by) == ("taken", "Мария Иванова")
     assert ticket.first_reply_at is not None
-    (message,) = await tg.store.messages(1)
+    (message,) = await tg.store.tickets.messages(1)
     assert (message.direction, message.delivered, message.author) == ("librarian", True, "Мария Иванова")
     assert message.group_message_id == reply["message_id"]
     assert not [t for t in tg.texts(GROUP_ID) if t.startswith("⚠️")]
@@ -113,7 +113,7 @@ async def test_librarian_reply_reaches_the_citizen_and_a_second_round_works(tg: 
     assert tg.texts(CITIZEN) == [ru("librarian_answer", number=1, text="Да, на kazhydromet.kz.")]
     assert "Ответил(а): Ержан Сапаров" in tg.card_edits(1, card_id)[-1].text
     assert (await tg.ticket(1)).taken_by == "Мария Иванова"  # still hers
-    messages = await tg.store.messages(1)
+    messages = await tg.store.tickets.messages(1)
     assert [(m.direction, m.delivered) for m in messages] == [("librarian", True), ("citizen", True), ("librarian", True)]
 
 
@@ -159,7 +159,7 @@ async def test_replies_that_are_not_about_a_ticket(tg: TG) -> None:
     talk = talk_update["message"]
     await tg.feed(tg.group_reply(MARIA, "Я возьму", talk["message_id"]))
     assert tg.calls == []
-    assert [m.direction for m in await tg.store.messages(1)] == []
+    assert [m.direction for m in await tg.store.tickets.messages(1)] == []
 
 
 # --- 5. take, close, queue ------------------------------------------------------------------------------------
@@ -378,7 +378,7 @@ async def test_reply_to_a_card_the_database_does_not_know_reaches_the_citizen(tg
     """The bot was stopped after posting a card but before writing down its id: the card's "#N" routes the reply."""
     ticket = await tg.escalate(AIGUL, QUESTION)
     card_id = (await tg.ticket(ticket.id)).card_message_id
-    await tg.store.set_card(ticket.id, 0)  # as if the id had never been written down
+    await tg.store.outbox.card_posted(ticket.id, 0)  # as if the id had never been written down
     tg.clear()
     await tg.feed(tg.group_reply(MARIA, "Завтра солнечно.", card_id))
     (delivered,) = tg.texts(CITIZEN)
@@ -403,7 +403,7 @@ async def test_an_answerable_question_with_an_open_ticket_is_answered(tg: TG) ->
     answer = tg.last(CITIZEN)
     assert answer.buttons[:2] == ["f:y:eds-obtain", "f:n:eds-obtain"]
     assert ru("pending_ticket", number=1) in answer.text
-    assert [m for m in await tg.store.messages(1) if m.direction == "citizen"] == []
+    assert [m for m in await tg.store.tickets.messages(1) if m.direction == "citizen"] == []
     await tg.say(AIGUL, "а где купить билет в кино")  # the bot cannot answer: a follow-up, logged for stats
     assert tg.texts(CITIZEN)[-1] == ru("follow_up", number=1)
     assert tg.sql("SELECT decision FROM questions ORDER BY id")[-1] == ("escalate",)
@@ -424,7 +424,7 @@ async def test_a_reply_to_the_ticket_thread_or_soon_after_the_librarian_is_a_fol
     await tg.librarian_reply(MARIA, "Уточните, пожалуйста: вам нужна ЭЦП для ИП?", card_id)
     await tg.say(AIGUL, "как получить эцп")
     assert tg.texts(CITIZEN)[-1] == ru("follow_up", number=1)
-    relayed = [m.text for m in await tg.store.messages(1) if m.direction == "citizen"]
+    relayed = [m.text for m in await tg.store.tickets.messages(1) if m.direction == "citizen"]
     assert relayed == ["как получить эцп", "как получить эцп"]
     # 3. The other side of the rule: after the window, the bot answers again.
     tg.sql("UPDATE ticket_messages SET created_at = ? WHERE direction = 'librarian'", "2000-01-01 00:00:00.000000")

@@ -1,8 +1,8 @@
-"""Alembic environment: migrations run on the connection TicketStore.upgrade hands over."""
+"""Alembic environment: migrations run on the connection Database.upgrade hands over."""
 
 from alembic import context
 
-from bot.tickets import Base
+from bot.storage.schema import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,

@@ -13,22 +13,24 @@ from bot import cli
 from alembic import command
 from sqlalchemy import text
 
-from bot.tickets import INITIAL_REVISION, Base, TicketStore, alembic_config
+from bot.storage import Storage
+from bot.storage.database import INITIAL_REVISION, alembic_config
+from bot.storage.schema import Base
 
 HEAD = "0006"
 
 
-async def differences(store: TicketStore) -> list:
-    async with store._engine.connect() as connection:
+async def differences(store: Storage) -> list:
+    async with store.database.engine.connect() as connection:
         return await connection.run_sync(
             lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), Base.metadata))
 
 
-async def test_migrations_build_exactly_the_models(any_store: TicketStore) -> None:
-    fresh = TicketStore.from_url(any_store.url.replace("store.sqlite3", "migrated.sqlite3"))
+async def test_migrations_build_exactly_the_models(any_store: Storage) -> None:
+    fresh = Storage.from_url(any_store.url.replace("store.sqlite3", "migrated.sqlite3"))
     if "postgresql" in any_store.url:  # a second, empty database on the same server
-        fresh = TicketStore.from_url(any_store.url)
-        async with fresh._engine.begin() as connection:
+        fresh = Storage.from_url(any_store.url)
+        async with fresh.database.engine.begin() as connection:
             await connection.run_sync(Base.metadata.drop_all)
             await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     try:
@@ -41,12 +43,12 @@ async def test_migrations_build_exactly_the_models(any_store: TicketStore) -> No
 
 async def test_a_database_made_before_migrations_keeps_its_tickets(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}"
-    old = TicketStore.from_url(url)
+    old = Storage.from_url(url)
     await old.upgrade()  # build the first release's schema ...
-    async with old._engine.begin() as connection:
+    async with old.database.engine.begin() as connection:
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), INITIAL_REVISION))
         await connection.execute(text("DROP TABLE alembic_version"))  # ... as create_all made it, untracked
-    async with old._engine.begin() as connection:  # rows as the first release wrote them (its columns only)
+    async with old.database.engine.begin() as connection:  # rows as the first release wrote them (its columns only)
         await connection.execute(text("INSERT INTO citizens (id, channel, external_id, language, first_name, blocked, "
                                       "warned_private, created_at) VALUES (1, 'telegram', '1', 'ru', '', 0, 0, '2026-01-01')"))
         await connection.execute(text("INSERT INTO tickets (id, citizen_id, status, kind, lang, question, candidates, "
@@ -56,9 +58,9 @@ async def test_a_database_made_before_migrations_keeps_its_tickets(tmp_path: Pat
     ticket = type("Old", (), {"id": 1})
 
     assert await asyncio.to_thread(cli.main, ["db", "upgrade", "--database", url]) == 0  # its own event loop
-    upgraded = TicketStore.from_url(url)
+    upgraded = Storage.from_url(url)
     try:
-        assert (await upgraded.ticket(ticket.id)).question == "старый вопрос"
+        assert (await upgraded.tickets.get(ticket.id)).question == "старый вопрос"
         assert await differences(upgraded) == []
     finally:
         await upgraded.dispose()
@@ -75,7 +77,7 @@ async def test_instances_migrating_a_new_postgresql_database_at_once(postgres) -
     """Several instances started together on a new database: one migrates, the others wait (advisory lock).
     (SQLite serves one process only, so this is a PostgreSQL matter.)"""
     url = postgres.create_database()
-    stores = [TicketStore.from_url(url) for _ in range(3)]
+    stores = [Storage.from_url(url) for _ in range(3)]
     try:
         await asyncio.gather(*(store.upgrade() for store in stores))
         assert await differences(stores[0]) == []
