@@ -345,7 +345,7 @@ def measure_scale(
             matcher.match(question)
         samples, results = time_each(matcher.match, queries)
         first += samples
-        decisions.update(decision.decision for decision in results)
+        decisions.update(decision.action for decision in results)
         again += time_each(matcher.match, queries)[0]
         del matcher
 

@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 from bot.config import setting  # noqa: E402
 from bot.evaluation import Tally, read_questions  # noqa: E402
 from bot.knowledge import bundled_knowledge_dir, load_knowledge  # noqa: E402
-from bot.matching import BLEND, Matcher, decide  # noqa: E402
+from bot.matching import DEFAULT_THRESHOLDS, Matcher, decide  # noqa: E402
+from bot.matching.ranking import BLEND  # noqa: E402
 
 
 def reblend(ranked, blend):
@@ -59,8 +60,10 @@ def main(paths: list[str]) -> None:
             chosen = [c for c in cases if c[3] == source or (source == "all-eval" and c[3] != "loo")]
             tally = Tally()
             for expect, ranked, lang, _, terms in chosen:
-                tally.add(expect, decide(ranked, lang, terms, answer, margin, clarify, unknown, evidence,
-                                         clarify_unknown, typical))
+                thresholds = replace(DEFAULT_THRESHOLDS, answer_fit=answer, answer_margin=margin, clarify_fit=clarify,
+                                     unknown_limit=unknown, answer_evidence=evidence,
+                                     clarify_unknown_limit=clarify_unknown, answer_typical=typical)
+                tally.add(expect, decide(ranked, lang, terms, thresholds))
             ratios = tally.ratios()
             stats[source] = (ratios.top1, ratios.reachable, ratios.wrong, tally.negatives_answered,
                              ratios.negatives_escalated)

@@ -52,8 +52,9 @@ class Direction(StrEnum):
     LIBRARIAN = "librarian"  # from a librarian to the citizen
 
 
-class Outcome(StrEnum):
-    """What the matcher decided for a question, as the question log keeps it."""
+class Action(StrEnum):
+    """What the matcher decided to do with a question: answer it, offer a choice, or hand it to a librarian
+    (the question log keeps it)."""
 
     ANSWER = "answer"
     CLARIFY = "clarify"

@@ -32,12 +32,12 @@ class Outcome(StrEnum):
 def outcome(expect: str | None, decision: Decision) -> Outcome:
     """Judge one decision; `expect` is the entry that should answer, None for a question for librarians."""
     if expect is None:
-        if decision.decision == "answer":
+        if decision.action == "answer":
             return Outcome.NEGATIVE_ANSWERED
-        return Outcome.OK if decision.decision == "escalate" else Outcome.NEGATIVE_CLARIFIED
-    if decision.decision == "answer":
-        return Outcome.OK if decision.entry == expect else Outcome.WRONG
-    if decision.decision == "clarify":
+        return Outcome.OK if decision.action == "escalate" else Outcome.NEGATIVE_CLARIFIED
+    if decision.action == "answer":
+        return Outcome.OK if decision.entry_id == expect else Outcome.WRONG
+    if decision.action == "clarify":
         return Outcome.OFFERED if expect in [c.id for c in decision.candidates] else Outcome.NOT_OFFERED
     return Outcome.ESCALATED
 
@@ -192,8 +192,8 @@ def consistency_problems(kb: KnowledgeBase, matcher: Matcher) -> list[Problem]:
             line = entry.question_lines.get(f"{lang}:{question}", entry.line)
             result = outcome(entry.id, decision)
             if result is Outcome.WRONG:
-                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would be answered with {decision.entry}; reword it or the other entry"))
+                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would be answered with {decision.entry_id}; reword it or the other entry"))
             elif result is not Outcome.OK:
                 shown = ", ".join(f"{c.id} {c.score:.2f}" for c in decision.candidates[:3])
-                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would not be answered directly ({decision.decision}: {shown})", "warning"))
+                problems.append(Problem(entry.path, line, f"entry {entry.id}: the question '{question}' would not be answered directly ({decision.action}: {shown})", "warning"))
     return problems

@@ -16,13 +16,13 @@ from bot import locales, places, privacy
 from bot import text as textnorm
 from bot.delivery import Outbox, Sender
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem
-from bot.library import Library, Reloaded
+from bot.knowledge.indexed import Knowledge, Reloaded
 from bot.matching import Decision, group_similar
 from bot.places import AccessPoint
 from bot.results import (Answer, Clarify, Escalated, FollowUp, InboxItem, LibrarianAnswer, LibrarianReply,  # noqa: F401
                          Rated, Reply, SmallTalk, Stats, TicketClosed, mentioned_ticket)
 from bot.smalltalk import SmallTalkWords
-from bot.domain import (FORGOTTEN, Admission, Awaiting, Citizen, Direction, Draft, Outcome, TakeResult, Ticket, TicketStatus,
+from bot.domain import (FORGOTTEN, Admission, Awaiting, Citizen, Direction, Draft, Action, TakeResult, Ticket, TicketStatus,
                         utcnow)
 from bot.storage import Storage
 
@@ -34,14 +34,14 @@ UPDATES_KEPT = dt.timedelta(days=2)  # how long a handled update is remembered (
 
 
 class HelpDesk:
-    def __init__(self, library: Library, store: Storage, *, hours=None,
+    def __init__(self, knowledge: Knowledge, store: Storage, *, hours=None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
-        self.library = library
+        self.knowledge = knowledge
         self.store = store
         self.hours = hours  # bot.config.LibrarianHours, or None: always open
         self.clock = clock
         self.small_talk = SmallTalkWords()
-        self.outbox = Outbox(store, lambda: self.library.kb)
+        self.outbox = Outbox(store, lambda: self.knowledge.kb)
 
     # --- the knowledge base ---------------------------------------------------------------------
 
@@ -52,40 +52,40 @@ class HelpDesk:
     def reload_report(self, directory: Path | str | None = None) -> Reloaded:
         """Load the knowledge base and access points again. What `kb lint` rejects (errors) is refused and the
         last good one keeps serving; otherwise the new one serves at once, and the removed entries are named."""
-        old = self.library
+        old = self.knowledge
         try:
-            library = Library.load(directory or old.kb.directory)
+            knowledge = Knowledge.load(directory or old.kb.directory)
         except KnowledgeError as error:
             return Reloaded([p for p in error.problems if p.severity == "error"], len(old.kb.entries))
-        errors = [p for p in library.problems() if p.severity == "error"]
+        errors = [p for p in knowledge.problems() if p.severity == "error"]
         if errors:
             return Reloaded(errors, len(old.kb.entries))
-        self.library = library
-        removed = sorted({e.id for e in old.kb.entries} - {e.id for e in library.kb.entries})
-        return Reloaded([], len(library.kb.entries), removed)
+        self.knowledge = knowledge
+        removed = sorted({e.id for e in old.kb.entries} - {e.id for e in knowledge.kb.entries})
+        return Reloaded([], len(knowledge.kb.entries), removed)
 
     # --- library access points ------------------------------------------------------------------
 
     def places_in(self, town: str) -> list[AccessPoint]:
-        return places.find_town(self.library.points, town)
+        return places.find_town(self.knowledge.points, town)
 
     def places_near(self, latitude: float, longitude: float) -> list[places.Nearby]:
         """The nearest access points within NEAR_KM; empty when every known one is farther."""
-        return [n for n in places.nearest(self.library.points, latitude, longitude, limit=3)
+        return [n for n in places.nearest(self.knowledge.points, latitude, longitude, limit=3)
                 if n.distance_km <= places.NEAR_KM]
 
     @property
     def kb(self) -> KnowledgeBase:
         """The knowledge base serving now (the menu's categories and entries)."""
-        return self.library.kb
+        return self.knowledge.kb
 
     def entry(self, entry_id: str) -> Entry | None:
-        return self.library.kb.entry(entry_id)
+        return self.knowledge.kb.entry(entry_id)
 
     def answer_language(self, question: str, ui_lang: str) -> str:
         """The language to show an entry in for this question: the question's own; with no question, the
         interface language's content language."""
-        return self.library.matcher.match(question).lang if question else locales.content_lang(ui_lang)
+        return self.knowledge.matcher.match(question).lang if question else locales.content_lang(ui_lang)
 
     # --- citizens -------------------------------------------------------------------------------
 
@@ -105,7 +105,7 @@ class HelpDesk:
 
     def language(self, question: str, citizen: Citizen) -> str:
         """The reply's language: the question's own when it shows one, else the citizen's interface language."""
-        lang, clear = self.library.matcher.language(question)
+        lang, clear = self.knowledge.matcher.language(question)
         return lang if clear or citizen.language not in ("ru", "kk") else citizen.language
 
     async def ask(self, citizen: Citizen, question: str, *, open_tickets: list[Ticket] | None = None,
@@ -131,7 +131,7 @@ class HelpDesk:
             if ticket is not None and await self.store.tickets.rate(ticket.id, citizen.id, rating):
                 return Rated(ticket.id, rating, ticket.lang)
             return SmallTalk("digits", ui_lang)
-        decision = self.library.matcher.match(question)
+        decision = self.knowledge.matcher.match(question)
         unreadable = (talk in (None, "no-words") and decision.reason == "no-words"
                       and bool(textnorm.clean(question).strip()))
         if open_tickets and unreadable:  # words the bot cannot read (another script): the librarian may
@@ -141,14 +141,14 @@ class HelpDesk:
             return SmallTalk(talk or "no-words", lang if lang in ("ru", "kk") else ui_lang)
         lang = self.language(question, citizen)
         top = decision.candidates[0].score if decision.candidates else 0.0
-        await self.store.insights.log_question(citizen.id, masked, lang, Outcome(decision.decision), decision.entry, top)
-        kb = self.library.kb
+        await self.store.insights.log_question(citizen.id, masked, lang, decision.action, decision.entry_id, top)
+        kb = self.knowledge.kb
         pending = open_tickets[-1].id if open_tickets else None
-        if decision.decision == "answer":
-            entry = kb.entry(decision.entry)
+        if decision.action == "answer":
+            entry = kb.entry(decision.entry_id)
             if entry is not None:
                 return Answer(entry, lang, decision, question, pending)
-        if decision.decision == "clarify":
+        if decision.action == "clarify":
             options = tuple(e for e in (kb.entry(c.id) for c in decision.candidates) if e is not None)
             if options:
                 return Clarify(options, lang, decision, question, pending)
@@ -189,7 +189,7 @@ class HelpDesk:
         the question is matched again and its language is the matcher's ("—" and `lang` when it is lost)."""
         question = question or "—"
         if decision is None:
-            decision = self.library.matcher.match(question)
+            decision = self.knowledge.matcher.match(question)
             lang = decision.lang if question != "—" else lang
         return await self.escalate(citizen, question, lang, kind="declined", candidates=scores(decision))
 
@@ -383,7 +383,7 @@ class HelpDesk:
         shares = {kind: (raw.outcomes.get(kind, 0) / total if total else 0.0)
                   for kind in ("answer", "clarify", "escalate")}
         median = statistics.median(raw.waits) if raw.waits else None
-        groups = group_similar(raw.unmatched, self.library.matcher)[:20]
+        groups = group_similar(raw.unmatched, self.knowledge.matcher)[:20]
         return Stats(days, total, shares, raw.feedback.get(True, 0), raw.feedback.get(False, 0),
                      raw.open_tickets, median, groups)
 

@@ -1,4 +1,4 @@
-"""Library access points: where citizens can use egov.kz free of charge with a librarian's help.
+"""Knowledge access points: where citizens can use egov.kz free of charge with a librarian's help.
 
 The points live in knowledge/access_points.yaml. This module loads and checks them (every problem with
 its file and line, like the knowledge base: "knowledge/access_points.yaml:42: error: ..."), finds the

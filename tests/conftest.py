@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.helpdesk import Library
+from bot.helpdesk import Knowledge
 from bot.knowledge import KnowledgeBase, bundled_knowledge_dir, load_knowledge
 from bot.matching import Matcher
 from bot.storage import Storage
@@ -221,13 +221,13 @@ def kb() -> KnowledgeBase:
 
 
 @pytest.fixture(scope="session")
-def library(kb: KnowledgeBase) -> Library:
-    return Library(kb)
+def knowledge(kb: KnowledgeBase) -> Knowledge:
+    return Knowledge(kb)
 
 
 @pytest.fixture(scope="session")
-def matcher(library: Library) -> Matcher:
-    return library.matcher
+def matcher(knowledge: Knowledge) -> Matcher:
+    return knowledge.matcher
 
 
 # --- the ticket store -------------------------------------------------------------------------

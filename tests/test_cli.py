@@ -356,8 +356,8 @@ async def test_open_helpdesk_migrates_and_disposes_the_store_even_on_errors(tmp_
                 await dispose()
 
             helpdesk.store.dispose = recorded
-            assert helpdesk.library.kb.directory == tiny.directory
-            assert [e.id for e in helpdesk.library.kb.entries] == list(TINY_IDS)
+            assert helpdesk.knowledge.kb.directory == tiny.directory
+            assert [e.id for e in helpdesk.knowledge.kb.entries] == list(TINY_IDS)
             raise RuntimeError("the command failed")
     assert disposed == [True]
     with closing(sqlite3.connect(database)) as connection:  # migrated on opening

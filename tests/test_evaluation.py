@@ -116,7 +116,7 @@ def test_evaluate_on_the_tiny_knowledge_base(tmp_path: Path, make_kb) -> None:
     assert report.by_kind["short"].correct == 2 and report.by_kind["wrong"].wrong == 1
     assert [(m.outcome, m.question, m.expect) for m in report.misses] == [
         (Outcome.WRONG, "как получить эцп", "tiny-address"), (Outcome.ESCALATED, "что-то", "no-such-entry")]
-    assert report.misses[0].decision.entry == "tiny-eds"
+    assert report.misses[0].decision.entry_id == "tiny-eds"
     assert report.unknown == ["no-such-entry"]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain import Citizen
-from bot.helpdesk import Answer, Clarify, Escalated, HelpDesk, Library, SmallTalk
+from bot.helpdesk import Answer, Clarify, Escalated, HelpDesk, Knowledge, SmallTalk
 from bot.matching import Matcher
 from bot.storage import Storage
 from conftest import TINY_SERVICES, TinyKB
@@ -19,8 +19,8 @@ UNRELATED_KK = "бүгін ауа райы қандай"
 
 
 @pytest.fixture
-def helpdesk(library: Library, store: Storage) -> HelpDesk:
-    return HelpDesk(library, store)
+def helpdesk(knowledge: Knowledge, store: Storage) -> HelpDesk:
+    return HelpDesk(knowledge, store)
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ async def test_answer(helpdesk: HelpDesk, citizen: Citizen, store: Storage):
     assert isinstance(reply, Answer)
     assert reply.entry.id == "eds-obtain"
     assert reply.lang == "ru"
-    assert reply.decision.entry == "eds-obtain"
+    assert reply.decision.entry_id == "eds-obtain"
     assert await store.tickets.queue() == []
 
 
@@ -135,27 +135,27 @@ async def test_entry_lookup(helpdesk: HelpDesk):
 
 @pytest.fixture
 def tiny_desk(tiny_kb: TinyKB, store: Storage) -> HelpDesk:
-    return HelpDesk(Library.load(tiny_kb.directory), store)
+    return HelpDesk(Knowledge.load(tiny_kb.directory), store)
 
 
 async def test_reload_with_a_broken_knowledge_base_keeps_the_old_one(tiny_desk: HelpDesk, tiny_kb: TinyKB,
                                                                      citizen: Citizen):
-    before = tiny_desk.library
+    before = tiny_desk.knowledge
     tiny_kb.replace("services/x.yaml", "category: eds", "category: edss")
     problems = tiny_desk.reload()
     assert problems, "a broken knowledge base must be reported"
     assert all(p.severity == "error" for p in problems)
     assert any(p.path == "knowledge/services/x.yaml" and "unknown category 'edss'" in p.message for p in problems)
-    assert tiny_desk.library is before
+    assert tiny_desk.knowledge is before
     reply = await tiny_desk.ask(citizen, "как получить эцп")
     assert isinstance(reply, Answer) and reply.entry.id == "tiny-eds"
 
 
 async def test_reload_picks_up_changes(tiny_desk: HelpDesk, tiny_kb: TinyKB, citizen: Citizen):
-    before = tiny_desk.library
+    before = tiny_desk.knowledge
     tiny_kb.replace("services/x.yaml", "Получите ЭЦП онлайн на pki.gov.kz с биометрией.", "Новый текст ответа.")
     assert tiny_desk.reload() == []
-    assert tiny_desk.library is not before
+    assert tiny_desk.knowledge is not before
     reply = await tiny_desk.ask(citizen, "как получить эцп")
     assert isinstance(reply, Answer) and reply.entry.answer["ru"] == "Новый текст ответа."
 
@@ -163,14 +163,14 @@ async def test_reload_picks_up_changes(tiny_desk: HelpDesk, tiny_kb: TinyKB, cit
 async def test_reload_from_another_directory(tiny_desk: HelpDesk, make_kb, tmp_path: Path):
     other = make_kb(tmp_path, name="other", services={"x.yaml": TINY_SERVICES.split("\n- id: tiny-criminal")[0]})
     assert tiny_desk.reload(other.directory) == []
-    assert [e.id for e in tiny_desk.library.kb.entries] == ["tiny-eds"]
+    assert [e.id for e in tiny_desk.knowledge.kb.entries] == ["tiny-eds"]
 
 
 async def test_reload_from_a_missing_directory(tiny_desk: HelpDesk, tmp_path: Path):
-    before = tiny_desk.library
+    before = tiny_desk.knowledge
     problems = tiny_desk.reload(tmp_path / "missing")
     assert [p.message for p in problems] == ["the knowledge directory does not exist"]
-    assert tiny_desk.library is before
+    assert tiny_desk.knowledge is before
 
 
 # --- what people write that is not a question: never a ticket, always the reply it calls for -------------

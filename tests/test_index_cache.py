@@ -10,7 +10,7 @@ import pytest
 
 from bot import cli, index_cache
 from bot.config import cache_directory
-from bot.helpdesk import Library
+from bot.helpdesk import Knowledge
 from bot.index_cache import load_indexed
 from bot.knowledge import KnowledgeError, bundled_knowledge_dir
 from bot.matching import Matcher
@@ -33,26 +33,26 @@ def test_a_second_load_comes_from_the_cache(tmp_path: Path, make_kb, monkeypatch
     tiny = make_kb(tmp_path)
     cache = tmp_path / "cache"
     first = load_indexed(tiny.directory, cache)
-    assert first.match(QUESTION).entry == "tiny-eds"
+    assert first.match(QUESTION).entry_id == "tiny-eds"
     assert len(cache_files(cache)) == 1
     no_rebuild(monkeypatch)
     second = load_indexed(tiny.directory, cache)
     assert second is not first and second.kb == first.kb
     assert second.match(QUESTION) == first.match(QUESTION)
-    assert second.match("справка о несудимости").entry == "tiny-criminal"
+    assert second.match("справка о несудимости").entry_id == "tiny-criminal"
 
 
 def test_an_edited_knowledge_file_is_never_served_stale(tmp_path: Path, make_kb):
     tiny = make_kb(tmp_path)
     cache = tmp_path / "cache"
     question = "нужна бумага про отсутствие приводов"
-    assert load_indexed(tiny.directory, cache).match(question).entry is None
+    assert load_indexed(tiny.directory, cache).match(question).entry_id is None
     tiny.replace("services/x.yaml", "      - несудимость для работы", f"      - {question}")
-    assert load_indexed(tiny.directory, cache).match(question).entry == "tiny-criminal"
+    assert load_indexed(tiny.directory, cache).match(question).entry_id == "tiny-criminal"
     assert len(cache_files(cache)) == 1  # the old index was removed, not left to pile up
     # ... and back: the first content again answers as it did (a fresh key, not the edited index)
     tiny.replace("services/x.yaml", f"      - {question}", "      - несудимость для работы")
-    assert load_indexed(tiny.directory, cache).match(question).entry is None
+    assert load_indexed(tiny.directory, cache).match(question).entry_id is None
 
 
 def test_a_new_file_in_services_is_not_served_stale(tmp_path: Path, make_kb):
@@ -72,7 +72,7 @@ def test_a_change_of_code_is_not_served_the_old_index(tmp_path: Path, make_kb, m
     built = []
     real = index_cache.load_knowledge
     monkeypatch.setattr(index_cache, "load_knowledge", lambda directory: built.append(directory) or real(directory))
-    assert load_indexed(tiny.directory, cache).match(QUESTION).entry == "tiny-eds"
+    assert load_indexed(tiny.directory, cache).match(QUESTION).entry_id == "tiny-eds"
     assert built == [tiny.directory]
     assert len(cache_files(cache)) == 2  # one per code version: two worktrees sharing a cache do not thrash
 
@@ -82,7 +82,7 @@ def test_the_code_version_covers_the_matching_code():
     assert len(digest) == 64 and digest == index_cache.code_version()
     package = Path(index_cache.__file__).parent
     sources = {p.relative_to(package).as_posix() for p in package.rglob("*.py")}  # what code_version reads
-    assert {"matching/index.py", "matching/reading.py", "text.py", "knowledge.py", "index_cache.py"} <= sources
+    assert {"matching/index.py", "matching/reading.py", "text.py", "knowledge/loading.py", "index_cache.py"} <= sources
 
 
 @pytest.mark.parametrize("garbage", [b"", b"not a pickle at all", b"\x80\x05\x95", "truncated"])
@@ -93,7 +93,7 @@ def test_a_corrupt_cache_file_is_ignored_and_rebuilt(tmp_path: Path, make_kb, ga
     [path] = cache_files(cache)
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 2] if garbage == "truncated" else garbage)
-    assert load_indexed(tiny.directory, cache).match(QUESTION).entry == "tiny-eds"
+    assert load_indexed(tiny.directory, cache).match(QUESTION).entry_id == "tiny-eds"
     assert path.read_bytes() == good or pickle.loads(path.read_bytes())["key"] == pickle.loads(good)["key"]
 
 
@@ -104,9 +104,9 @@ def test_a_cache_file_of_another_key_or_shape_is_ignored(tmp_path: Path, make_kb
     [path] = cache_files(cache)
     stored = pickle.loads(path.read_bytes())
     path.write_bytes(pickle.dumps({"key": "another key", "matcher": stored["matcher"]}))
-    assert load_indexed(tiny.directory, cache).match(QUESTION).entry == "tiny-eds"
+    assert load_indexed(tiny.directory, cache).match(QUESTION).entry_id == "tiny-eds"
     path.write_bytes(pickle.dumps(["a list", "of things"]))
-    assert load_indexed(tiny.directory, cache).match(QUESTION).entry == "tiny-eds"
+    assert load_indexed(tiny.directory, cache).match(QUESTION).entry_id == "tiny-eds"
     assert pickle.loads(path.read_bytes())["key"] == stored["key"]
 
 
@@ -120,7 +120,7 @@ def test_a_cache_file_others_can_write_is_not_trusted(tmp_path: Path, make_kb, m
     built = []
     real = index_cache.load_knowledge
     monkeypatch.setattr(index_cache, "load_knowledge", lambda directory: built.append(directory) or real(directory))
-    assert load_indexed(tiny.directory, cache).match(QUESTION).entry == "tiny-eds"
+    assert load_indexed(tiny.directory, cache).match(QUESTION).entry_id == "tiny-eds"
     assert built == [tiny.directory]
 
 
@@ -129,7 +129,7 @@ def test_a_cache_directory_that_cannot_be_written_only_costs_speed(tmp_path: Pat
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     for cache in (blocker, blocker / "cache"):  # a file where the directory should be; a directory under a file
-        assert load_indexed(tiny.directory, cache).match(QUESTION).entry == "tiny-eds"
+        assert load_indexed(tiny.directory, cache).match(QUESTION).entry_id == "tiny-eds"
     assert blocker.read_text() == "not a directory"
 
 
@@ -147,8 +147,8 @@ def test_the_cache_can_be_turned_off(tmp_path: Path, make_kb, monkeypatch):
     tiny = make_kb(tmp_path)
     monkeypatch.setenv("EGOV_BOT_CACHE_DIR", "off")
     assert cache_directory() is None
-    assert load_indexed(tiny.directory).match(QUESTION).entry == "tiny-eds"
-    assert load_indexed(tiny.directory, None).match(QUESTION).entry == "tiny-eds"
+    assert load_indexed(tiny.directory).match(QUESTION).entry_id == "tiny-eds"
+    assert load_indexed(tiny.directory, None).match(QUESTION).entry_id == "tiny-eds"
 
 
 def test_where_the_cache_lives():
@@ -162,10 +162,10 @@ def test_where_the_cache_lives():
 def test_library_load_uses_the_cache_and_sees_edits(tmp_path: Path, make_kb, monkeypatch):
     tiny = make_kb(tmp_path)
     monkeypatch.setenv("EGOV_BOT_CACHE_DIR", str(tmp_path / "cache"))
-    first = Library.load(tiny.directory)
+    first = Knowledge.load(tiny.directory)
     assert first.matcher.kb is first.kb
     tiny.replace("services/x.yaml", "Справку о несудимости закажите", "Справку о несудимости теперь закажите")
-    second = Library.load(tiny.directory)
+    second = Knowledge.load(tiny.directory)
     assert "теперь" in second.kb.entry("tiny-criminal").answer["ru"]
     assert second.matcher.kb is second.kb
 

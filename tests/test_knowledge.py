@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot import knowledge
+from bot import text as textnorm
 from bot.knowledge import KnowledgeBase, KnowledgeError, Problem, bundled_knowledge_dir, load_knowledge
 from conftest import TINY_IDS, TINY_SERVICES, TinyKB
 
@@ -88,7 +89,7 @@ class TestBundledKnowledgeBase:
 
     def test_kazakh_answers_are_kazakh(self, kb: KnowledgeBase):
         for entry in kb.entries:
-            assert any(ch in knowledge.textnorm.KAZAKH_LETTERS for ch in entry.answer["kk"].lower()), entry.id
+            assert any(ch in textnorm.KAZAKH_LETTERS for ch in entry.answer["kk"].lower()), entry.id
 
     def test_source_and_reviewed_date(self, kb: KnowledgeBase):
         today = dt.date.today()

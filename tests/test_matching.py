@@ -14,29 +14,29 @@ LANGS = {"ru", "kk"}
 
 
 def assert_answers(decision: Decision, expected: str) -> None:
-    assert decision.decision == "answer", (decision.decision, [c.id for c in decision.candidates])
-    assert decision.entry == expected
+    assert decision.action == "answer", (decision.action, [c.id for c in decision.candidates])
+    assert decision.entry_id == expected
 
 
 def assert_answers_or_offers(decision: Decision, expected: str) -> None:
-    if decision.decision == "answer":
-        assert decision.entry == expected
+    if decision.action == "answer":
+        assert decision.entry_id == expected
     else:
-        assert decision.decision == "clarify", (decision.decision, [c.id for c in decision.candidates])
+        assert decision.action == "clarify", (decision.action, [c.id for c in decision.candidates])
         assert expected in [c.id for c in decision.candidates]
 
 
 def assert_valid(decision: Decision) -> None:
-    assert decision.decision in DECISIONS
+    assert decision.action in DECISIONS
     assert decision.lang in LANGS
     ids = [c.id for c in decision.candidates]
     assert len(ids) == len(set(ids))
     scores = [c.score for c in decision.candidates]
     assert scores == sorted(scores, reverse=True)
-    if decision.decision == "answer":
-        assert decision.entry is not None and decision.entry == ids[0]
+    if decision.action == "answer":
+        assert decision.entry_id is not None and decision.entry_id == ids[0]
     else:
-        assert decision.entry is None
+        assert decision.entry_id is None
 
 
 # --- questions as citizens type them ----------------------------------------------------------
@@ -96,7 +96,7 @@ def test_kazakh_typed_with_russian_letters(matcher: Matcher, question: str, expe
 def test_common_words_alone_are_never_answered(matcher: Matcher, question: str):
     decision = matcher.match(question)
     assert_valid(decision)
-    assert decision.decision != "answer", f"{question!r} answered with {decision.entry}"
+    assert decision.action != "answer", f"{question!r} answered with {decision.entry_id}"
 
 
 @pytest.mark.parametrize(
@@ -106,9 +106,9 @@ def test_common_words_alone_are_never_answered(matcher: Matcher, question: str):
 )
 def test_no_words_escalates(matcher: Matcher, question: str):
     decision = matcher.match(question)
-    assert decision.decision == "escalate"
+    assert decision.action == "escalate"
     assert decision.reason == "no-words"
-    assert decision.entry is None
+    assert decision.entry_id is None
     assert decision.candidates == ()
     assert decision.lang in LANGS
 
@@ -130,7 +130,7 @@ def test_very_long_text_does_not_raise(matcher: Matcher):
 def test_unrelated_questions_are_not_answered(matcher: Matcher, question: str):
     decision = matcher.match(question)
     assert_valid(decision)
-    assert decision.decision == "escalate"
+    assert decision.action == "escalate"
     assert decision.reason != "no-words"
 
 
@@ -175,9 +175,9 @@ def test_language_detection(matcher: Matcher, question: str, lang: str):
 @pytest.mark.parametrize("question", ["справка", "получить справку"], ids=["spravka", "poluchit-spravku"])
 def test_clarify_offers_two_or_three_candidates(matcher: Matcher, question: str):
     decision = matcher.match(question)
-    assert decision.decision == "clarify"
+    assert decision.action == "clarify"
     assert 2 <= len(decision.candidates) <= 3
-    assert decision.entry is None
+    assert decision.entry_id is None
     assert decision.reason in ("close-call", "unsure", "one-word")
 
 
@@ -191,7 +191,7 @@ def test_clarify_never_offers_a_single_option(matcher: Matcher):
     questions = ("шрафы пдд", "шрафы за превышение скорости", "курс евро", "население астаны", "ИМ", "пенсия", "права")
     for question in questions:
         decision = matcher.match(question)
-        if decision.decision == "clarify":
+        if decision.action == "clarify":
             assert 2 <= len(decision.candidates) <= 3, (question, [c.id for c in decision.candidates])
 
 
@@ -235,12 +235,12 @@ def test_every_question_variant_is_never_answered_with_another_entry(kb: Knowled
         for lang, question in entry.all_questions():
             total += 1
             decision = matcher.match(question)
-            if decision.decision == "answer":
-                if decision.entry == entry.id:
+            if decision.action == "answer":
+                if decision.entry_id == entry.id:
                     own += 1
                 else:
                     wrong.append(f"{entry.path}:{entry.question_lines.get(f'{lang}:{question}')}: "
-                                 f"{question!r} of {entry.id} answered with {decision.entry}")
+                                 f"{question!r} of {entry.id} answered with {decision.entry_id}")
     assert wrong == []
     assert own >= 0.9 * total  # most variants are answered directly with their own entry
 
@@ -252,7 +252,7 @@ def test_matcher_on_a_tiny_knowledge_base(make_kb, tmp_path):
     assert_answers(matcher.match("как получить эцп"), "tiny-eds")
     assert_answers(matcher.match("электронная цифровая подпись"), "tiny-eds")  # a synonym of эцп
     assert_answers(matcher.match("адресная справка"), "tiny-address")
-    assert matcher.match("справка").decision == "clarify"
+    assert matcher.match("справка").action == "clarify"
 
 
 # --- knowing when it knows -------------------------------------------------------------------------
@@ -271,40 +271,40 @@ def test_unknown_grammar_words_weigh_by_their_frequency_and_topic_words_fully() 
 @pytest.mark.parametrize("question", ["пособие", "жәрдемақы", "справка", "удостоверение"])
 def test_one_word_that_several_entries_share_gets_a_choice(matcher: Matcher, question: str) -> None:
     decision = matcher.match(question)
-    assert decision.decision == "clarify" and len(decision.candidates) >= 2
+    assert decision.action == "clarify" and len(decision.candidates) >= 2
 
 
 @pytest.mark.parametrize(("question", "entry"), [("алименты", "alimony-paternity"), ("апостиль", "apostille"),
                                                  ("осмс", "medical-insurance"), ("регистрация тоо", "company-registration")])
 def test_one_word_that_belongs_to_one_entry_is_answered(matcher: Matcher, question: str, entry: str) -> None:
-    assert matcher.match(question).entry == entry
+    assert matcher.match(question).entry_id == entry
 
 
 def test_a_clear_lead_with_an_unfamiliar_part_is_offered_not_escalated(matcher: Matcher) -> None:
     decision = matcher.match("нужна справка о несудимости для Мадрида")
-    assert decision.decision == "clarify" and [c.id for c in decision.candidates] == ["criminal-record"]
+    assert decision.action == "clarify" and [c.id for c in decision.candidates] == ["criminal-record"]
     # The words of a formal request ("каким образом", "осуществить", "прошу разъяснить порядок") frame it.
     for question in ("Каким образом можно осуществить получение электронной цифровой подписи",
                      "Прошу разъяснить порядок получения электронной цифровой подписи"):
-        assert matcher.match(question).entry == "eds-obtain", question
+        assert matcher.match(question).entry_id == "eds-obtain", question
     for question in ("курс евро", "какой курс доллара сегодня", "Как долететь до Мадрида"):
-        assert matcher.match(question).decision == "escalate", question
+        assert matcher.match(question).action == "escalate", question
 
 
 @pytest.mark.parametrize(("question", "entry"), [
     ("эцп не работает", "ncalayer"), ("пароль от ключа забыл", "eds-renew"), ("не приходит смс", "mobile-citizens-base"),
     ("егов ашылмайды", "egov-registration"), ("не могу подписать документ эцп", "ncalayer")])
 def test_problem_reports_reach_the_entry_that_helps(matcher: Matcher, question: str, entry: str) -> None:
-    assert matcher.match(question).entry == entry
+    assert matcher.match(question).entry_id == entry
 
 
 def test_what_to_do_alone_is_not_an_answer(matcher: Matcher) -> None:
-    assert matcher.match("что делать").decision != "answer"
+    assert matcher.match("что делать").action != "answer"
 
 
 def test_a_long_run_of_one_letter_is_not_a_short_word_that_sounds_alike(matcher: Matcher) -> None:
     """"ыыыы..." merges to the sound of "е" (a one-letter word of a variant): that is no match."""
-    assert matcher.match("ы" * 40).decision == "escalate"
+    assert matcher.match("ы" * 40).action == "escalate"
 
 
 def test_a_weak_but_clear_lead_on_two_words_is_offered_one_word_is_not() -> None:
@@ -314,10 +314,10 @@ def test_a_weak_but_clear_lead_on_two_words_is_offered_one_word_is_not() -> None
     two = (Term("иин", "иин", 1.0, 0.5, True), Term("документов", "документ", 1.0, 0.5, True))
     one = (Term("курс", "курс", 1.0, 0.8, True), Term("евро", "евро", 0.0, 1.0, False))
     offered = decide(ranked, "ru", two)
-    assert (offered.decision, [c.id for c in offered.candidates], offered.reason) == ("clarify", ["iin"], "weak-lead")
-    assert decide(ranked, "ru", one).decision == "escalate"
+    assert (offered.action, [c.id for c in offered.candidates], offered.reason) == ("clarify", ["iin"], "weak-lead")
+    assert decide(ranked, "ru", one).action == "escalate"
     close = [ranked[0], Candidate("apostille", 0.38, fit=0.4)]  # no clear lead: a librarian's question
-    assert decide(close, "ru", two).decision == "escalate"
+    assert decide(close, "ru", two).action == "escalate"
 
 
 def test_a_very_good_fit_needs_a_smaller_lead() -> None:
@@ -325,6 +325,6 @@ def test_a_very_good_fit_needs_a_smaller_lead() -> None:
 
     terms = (Term("пароль", "парол", 1.0, 0.6, True), Term("эцп", "ецп", 1.0, 0.4, True))
     sure = [Candidate("eds-renew", 0.83, fit=0.85, typical=0.5, evidence=1.0), Candidate("egov-password-recovery", 0.79, fit=0.8)]
-    assert decide(sure, "ru", terms).entry == "eds-renew"
+    assert decide(sure, "ru", terms).entry_id == "eds-renew"
     loose = [Candidate("eds-renew", 0.6, fit=0.62, typical=0.5, evidence=1.0), Candidate("egov-password-recovery", 0.56, fit=0.6)]
-    assert decide(loose, "ru", terms).decision == "clarify"
+    assert decide(loose, "ru", terms).action == "clarify"

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot import cli
-from bot.helpdesk import HelpDesk, Library
+from bot.helpdesk import HelpDesk, Knowledge
 from bot.knowledge import bundled_knowledge_dir, load_knowledge
 from bot.storage import Storage
 
@@ -16,7 +16,7 @@ from bot.storage import Storage
 async def fill(url: str) -> None:
     store = Storage.from_url(url)
     await store.create_schema()
-    desk = HelpDesk(Library(load_knowledge(bundled_knowledge_dir())), store)
+    desk = HelpDesk(Knowledge(load_knowledge(bundled_knowledge_dir())), store)
     try:
         for n in range(3):
             citizen = await store.citizens.get("telegram", str(100 + n), first_name=f"c{n}")

@@ -14,7 +14,7 @@ from bot.matching import Matcher
 if TYPE_CHECKING:  # the database commands import SQLAlchemy when they run, not `match`
     import argparse
 
-    from bot.helpdesk import HelpDesk, Library
+    from bot.helpdesk import HelpDesk, Knowledge
 
 T = TypeVar("T")
 
@@ -62,12 +62,12 @@ def load_matcher(option: str | None) -> Matcher:
         raise _not_loaded(error) from None
 
 
-def load_library(option: str | None) -> Library:
+def load_indexed_knowledge(option: str | None) -> Knowledge:
     """The knowledge base, its matcher and the access points of --knowledge / KNOWLEDGE_DIR."""
-    from bot.helpdesk import Library
+    from bot.helpdesk import Knowledge
 
     try:
-        return Library.load(knowledge_dir(option))
+        return Knowledge.load(knowledge_dir(option))
     except KnowledgeError as error:
         raise _not_loaded(error) from None
 
@@ -92,10 +92,10 @@ def build_helpdesk(knowledge: str | None, url: str, hours: config.LibrarianHours
     from bot.helpdesk import HelpDesk
     from bot.storage import Storage
 
-    library = load_library(knowledge)
+    knowledge = load_indexed_knowledge(knowledge)
     with database_errors():
         store = Storage.from_url(url)
-    return HelpDesk(library, store, hours=hours)
+    return HelpDesk(knowledge, store, hours=hours)
 
 
 @asynccontextmanager

@@ -11,11 +11,11 @@ from bot.knowledge import KnowledgeError
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    from bot.helpdesk import Library
+    from bot.helpdesk import Knowledge
 
     directory = knowledge_dir(args.knowledge)
     try:
-        problems = Library.load(directory).problems()
+        problems = Knowledge.load(directory).problems()
     except KnowledgeError as error:
         problems = error.problems
     errors = [p for p in problems if p.severity == "error"]

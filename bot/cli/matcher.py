@@ -14,7 +14,7 @@ from bot.matching import Decision
 
 
 def explain(question: str, decision: Decision, kb: KnowledgeBase) -> str:
-    lines = [f"decision: {decision.decision}" + (f" -> {decision.entry}" if decision.entry else "")
+    lines = [f"decision: {decision.action}" + (f" -> {decision.entry_id}" if decision.entry_id else "")
              + f"  ({decision.reason})", f"language: {decision.lang}"]
     if decision.terms:
         understood = ", ".join(
@@ -74,8 +74,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("misses:")
         for miss in report.misses:
             decision = miss.decision
-            got = decision.entry or ",".join(c.id for c in decision.candidates) or "-"
-            print(f"  [{miss.outcome}] {miss.question!r} expected {miss.expect or 'librarian'}; got {decision.decision} {got}")
+            got = decision.entry_id or ",".join(c.id for c in decision.candidates) or "-"
+            print(f"  [{miss.outcome}] {miss.question!r} expected {miss.expect or 'librarian'}; got {decision.action} {got}")
     targets = Targets(args.min_top1, args.min_reachable, args.max_wrong, args.max_negatives_answered,
                       args.min_negatives_escalated)
     shortfalls = targets.shortfalls(total)

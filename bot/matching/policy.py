@@ -9,13 +9,8 @@ README, "How the matcher decides". Scores are in [0, 1].
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-
-class Action(StrEnum):
-    ANSWER = "answer"
-    CLARIFY = "clarify"
-    ESCALATE = "escalate"
+from bot.domain import Action
 
 
 @dataclass(frozen=True)
@@ -73,14 +68,6 @@ class Decision:
     entry_id: str | None = None        # set when action is ANSWER
     reason: str = ""                   # "confident", "close-call", "unsure", "no-match", "no-words", ...
     terms: tuple[Term, ...] = field(default=(), compare=False)
-
-    @property
-    def decision(self) -> Action:  # the old name, until every caller says `action`
-        return self.action
-
-    @property
-    def entry(self) -> str | None:  # the old name, until every caller says `entry_id`
-        return self.entry_id
 
     def to_json(self, question: str) -> dict:
         return {

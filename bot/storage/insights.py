@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import delete, func, insert, select
 
-from bot.domain import OPEN_STATUSES, Direction, Draft, Outcome, StatsFigures, utcnow
+from bot.domain import OPEN_STATUSES, Direction, Draft, Action, StatsFigures, utcnow
 from bot.storage.database import Database
 from bot.storage.group_commit import Batched
 from bot.storage.schema import DraftRow, FeedbackRow, GroupMessageRow, QuestionRow, TicketMessageRow, TicketRow, as_draft
@@ -22,9 +22,9 @@ class Insights:
 
     # --- the question log and feedback ----------------------------------------------------------
 
-    async def log_question(self, citizen_id: int | None, question: str, lang: str, outcome: Outcome,
+    async def log_question(self, citizen_id: int | None, question: str, lang: str, action: Action,
                            entry_id: str | None, score: float) -> None:
-        await self._questions({"citizen_id": citizen_id, "question": question, "lang": lang, "decision": outcome,
+        await self._questions({"citizen_id": citizen_id, "question": question, "lang": lang, "decision": str(action),
                                "entry_id": entry_id, "score": score, "created_at": utcnow()})
 
     async def _log_questions(self, rows: list[dict]) -> list[None]:
@@ -104,10 +104,10 @@ class Insights:
             )).all()
             unmatched = list(await session.scalars(
                 select(QuestionRow.question).where(QuestionRow.created_at >= since,
-                                                   QuestionRow.decision.in_((Outcome.ESCALATE, Outcome.CLARIFY)))
+                                                   QuestionRow.decision.in_((Action.ESCALATE, Action.CLARIFY)))
             ))
         return StatsFigures(
-            outcomes={Outcome(outcome): count for outcome, count in outcomes},
+            outcomes={Action(outcome): count for outcome, count in outcomes},
             feedback=feedback,
             open_tickets=int(open_count or 0),
             waits=[(reply - created).total_seconds() for created, reply in waits],

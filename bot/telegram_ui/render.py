@@ -198,7 +198,7 @@ def forget_keyboard(ui_lang: str) -> InlineKeyboardMarkup:
 
 
 def places(found: list[tuple[AccessPoint, float | None]], ui_lang: str, header: str) -> str:
-    """Library access points (with their distance, when known) under a header, as HTML."""
+    """Knowledge access points (with their distance, when known) under a header, as HTML."""
     content = content_lang(ui_lang)
 
     def text(values: dict[str, str]) -> str:

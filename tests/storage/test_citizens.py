@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.domain import Channel, Direction, Outcome
+from bot.domain import Channel, Direction, Action
 from bot.storage import Storage
 
 
@@ -21,7 +21,7 @@ async def test_blocked_citizen_and_forget(any_store: Storage) -> None:
     citizen = await any_store.citizens.get(Channel.TELEGRAM, "503", first_name="Болат")
     ticket = await any_store.tickets.open(citizen.id, "вопрос", "ru")
     await any_store.tickets.add_message(ticket.id, Direction.LIBRARIAN, "ответ")
-    await any_store.insights.log_question(citizen.id, "вопрос", "ru", Outcome.ESCALATE, None, 0.1)
+    await any_store.insights.log_question(citizen.id, "вопрос", "ru", Action.ESCALATE, None, 0.1)
     assert [t.id for t in await any_store.citizens.mark_blocked(citizen.id)] == [ticket.id]
     assert await any_store.outbox.pending_messages() == []
     await any_store.citizens.get(Channel.TELEGRAM, "503")  # writes again: unblocked, the answer is due again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.domain import Channel, Outcome
+from bot.domain import Channel, Action
 from bot.storage import Storage
 from bot.storage.group_commit import Batched
 
@@ -24,7 +24,7 @@ async def test_calls_made_together_share_one_transaction(any_store: Storage) -> 
     fresh = await asyncio.gather(*(any_store.updates.admit(500 + n, 9000 + n) for n in range(40)))
     citizens = await asyncio.gather(*(any_store.citizens.get(Channel.TELEGRAM, i, first_name="Житель") for i in ids[:20]))
     tickets = await asyncio.gather(*(any_store.tickets.queue_of(c.id) for c in citizens))
-    await asyncio.gather(*(any_store.insights.log_question(c.id, "как получить эцп", "ru", Outcome.ANSWER, "eds-obtain", 0.9)
+    await asyncio.gather(*(any_store.insights.log_question(c.id, "как получить эцп", "ru", Action.ANSWER, "eds-obtain", 0.9)
                            for c in citizens))
 
     assert fresh == [1] * 40  # each chat's first message this minute

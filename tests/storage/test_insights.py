@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.domain import Channel, Outcome, utcnow
+from bot.domain import Channel, Action, utcnow
 from bot.storage import Storage
 
 from .helpers import sql
@@ -14,8 +14,8 @@ from .helpers import sql
 async def test_question_log(store: Storage, db_path: Path):
     assert await store.insights.count_questions() == 0
     citizen = await store.citizens.get(Channel.CONSOLE, "u")
-    await store.insights.log_question(citizen.id, "как получить эцп", "ru", Outcome.ANSWER, "eds-obtain", 1.0)
-    await store.insights.log_question(None, "справка", "ru", Outcome.CLARIFY, None, 0.7)
+    await store.insights.log_question(citizen.id, "как получить эцп", "ru", Action.ANSWER, "eds-obtain", 1.0)
+    await store.insights.log_question(None, "справка", "ru", Action.CLARIFY, None, 0.7)
     assert await store.insights.count_questions() == 2
     rows = sql(db_path, "SELECT citizen_id, question, lang, decision, entry_id, score FROM questions ORDER BY id")
     assert rows == [(citizen.id, "как получить эцп", "ru", "answer", "eds-obtain", 1.0),
@@ -24,7 +24,7 @@ async def test_question_log(store: Storage, db_path: Path):
 
 async def test_stats_rows_and_purge(any_store: Storage) -> None:
     citizen = await any_store.citizens.get(Channel.TELEGRAM, "504")
-    for decision in (Outcome.ANSWER, Outcome.ANSWER, Outcome.CLARIFY, Outcome.ESCALATE):
+    for decision in (Action.ANSWER, Action.ANSWER, Action.CLARIFY, Action.ESCALATE):
         await any_store.insights.log_question(citizen.id, f"q {decision}", "ru", decision, None, 0.5)
     await any_store.insights.add_feedback(citizen.id, "eds-obtain", True)
     raw = await any_store.insights.stats(utcnow() - dt.timedelta(days=1))

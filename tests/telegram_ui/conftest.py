@@ -2,7 +2,7 @@
 
 This folder is a package (telegram_ui), so this conftest does not take the module name `conftest` from
 tests/conftest.py, which test_cli.py, test_helpdesk.py and test_knowledge.py import by that name; and its
-name does not shadow python-telegram-bot's `telegram`. The shared fixtures of tests/conftest.py (library,
+name does not shadow python-telegram-bot's `telegram`. The shared fixtures of tests/conftest.py (knowledge,
 postgres, ...) apply here too."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.helpdesk import HelpDesk, Library
+from bot.helpdesk import HelpDesk, Knowledge
 from bot.places import load_access_points
 from bot.telegram_ui.application import build_application
 from bot.storage import Storage
@@ -41,7 +41,7 @@ def access_points() -> list:
 
 
 @pytest.fixture
-async def make_tg(tmp_path: Path, library: Library, access_points: list):
+async def make_tg(tmp_path: Path, knowledge: Knowledge, access_points: list):
     """make_tg(settings=None, hours=None, clock=None, database="tg"): a started harness; shut down after the test."""
     built: list[TG] = []
 
@@ -52,7 +52,7 @@ async def make_tg(tmp_path: Path, library: Library, access_points: list):
         database_url = database_url or f"sqlite+aiosqlite:///{db_path}"
         store = Storage.from_url(database_url)
         extra = {"clock": clock} if clock else {}
-        helpdesk = HelpDesk(Library(library.kb, access_points, library.matcher), store, hours=hours, **extra)  # hours=None: always open
+        helpdesk = HelpDesk(Knowledge(knowledge.kb, access_points, knowledge.matcher), store, hours=hours, **extra)  # hours=None: always open
         request = RecordingRequest()
         app = build_application(settings, helpdesk, request=request, updates_request=RecordingRequest())
         app.bot.rate_limiter.backoff = 0.01  # retries of a handler's requests without the real pauses

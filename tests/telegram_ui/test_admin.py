@@ -44,7 +44,7 @@ async def test_reload_with_a_broken_file_reports_file_and_line_and_keeps_the_old
     problem = next(p for p in expected.value.problems if p.severity == "error")
     assert problem.path == "kb/services/eds.yaml" and problem.line > 0
     tg: TG = await make_tg(replace_settings(settings, knowledge_dir=directory))
-    before = tg.helpdesk.library
+    before = tg.helpdesk.knowledge
 
     await tg.cmd(EDITOR, "/reload")
 
@@ -52,7 +52,7 @@ async def test_reload_with_a_broken_file_reports_file_and_line_and_keeps_the_old
     assert reply.startswith(ru("reload_failed", errors="").rstrip())
     assert str(problem) in reply
     assert re.search(r"kb/services/eds\.yaml:\d+: error: not valid YAML", reply)
-    assert tg.helpdesk.library is before
+    assert tg.helpdesk.knowledge is before
 
     await tg.say(AIGUL, "как получить эцп")
     assert tg.last(CITIZEN).buttons[:2] == ["f:y:eds-obtain", "f:n:eds-obtain"]
@@ -77,15 +77,15 @@ async def test_reload_by_a_non_editor_is_refused(make_tg, settings, tmp_path: Pa
     directory = knowledge_copy(tmp_path)
     (directory / "services" / "eds.yaml").write_text("- id: [broken\n", encoding="utf-8")
     tg: TG = await make_tg(replace_settings(settings, knowledge_dir=directory))
-    before = tg.helpdesk.library
+    before = tg.helpdesk.knowledge
 
     await tg.cmd(AIGUL, "/reload")
 
     assert tg.texts(CITIZEN) == [ru("editors_only")]
-    assert tg.helpdesk.library is before
+    assert tg.helpdesk.knowledge is before
     await tg.cmd(MARIA, "/reload", GROUP_ID)  # in the group too: a librarian who is not an editor is told
     assert tg.texts(GROUP_ID) == [ru("editors_only")]
-    assert tg.helpdesk.library is before
+    assert tg.helpdesk.knowledge is before
 
 
 async def test_reload_in_the_group_names_removed_entries(make_tg, settings, tmp_path: Path) -> None:
@@ -113,13 +113,13 @@ async def test_reload_refuses_what_kb_lint_rejects(make_tg, settings, tmp_path: 
     ru_questions = text.index("    ru:\n", start) + len("    ru:\n")
     eds.write_text(text[:ru_questions] + "      - как получить эцп\n" + text[ru_questions:], encoding="utf-8")
     tg: TG = await make_tg(replace_settings(settings, knowledge_dir=directory))
-    before = tg.helpdesk.library
+    before = tg.helpdesk.knowledge
 
     await tg.cmd(EDITOR, "/reload")
 
     (reply,) = tg.texts(EDITOR["id"])
     assert reply.startswith(ru("reload_failed", errors="").rstrip()) and "eds-renew" in reply
-    assert tg.helpdesk.library is before
+    assert tg.helpdesk.knowledge is before
 
 
 async def test_reload_checks_access_points_and_a_good_edit_shows_in_where(make_tg, settings, tmp_path: Path) -> None:
@@ -127,13 +127,13 @@ async def test_reload_checks_access_points_and_a_good_edit_shows_in_where(make_t
     points = directory / "access_points.yaml"
     good = points.read_text(encoding="utf-8")
     tg: TG = await make_tg(replace_settings(settings, knowledge_dir=directory))
-    before = tg.helpdesk.library
+    before = tg.helpdesk.knowledge
 
     points.write_text(good.replace("latitude: 49.80", "latitude: [49.80", 1), encoding="utf-8")
     await tg.cmd(EDITOR, "/reload")
     (reply,) = tg.texts(EDITOR["id"])
     assert re.search(r"kb/access_points\.yaml:\d+: error", reply), reply
-    assert tg.helpdesk.library is before
+    assert tg.helpdesk.knowledge is before
 
     points.write_text(good.replace("Темиртау", "Темиртау-Новый", 1), encoding="utf-8")
     await tg.cmd(EDITOR, "/reload")

@@ -28,7 +28,7 @@ async def test_start_greets_and_shows_the_menu(tg: TG) -> None:
     data = menu.buttons
     assert data and all(d.startswith("m:c:") for d in data)
     assert {"m:c:eds", "m:c:documents", "m:c:egov"} <= set(data)
-    kb = tg.helpdesk.library.kb
+    kb = tg.helpdesk.knowledge.kb
     assert labels(menu.params["reply_markup"])[data.index("m:c:eds")] == kb.category("eds").title["ru"]
     assert [c.method for c in tg.calls] == ["sendMessage", "sendMessage"]  # and nothing else
     assert (await tg.citizen(AIGUL)).language == "ru"
@@ -42,7 +42,7 @@ async def test_start_in_kazakh_for_a_kazakh_user(tg: TG) -> None:
     assert greeting.text.startswith("Сәлеметсіз бе!")
     assert menu.text == kk("menu_title")
     eds = menu.buttons.index("m:c:eds")
-    assert labels(menu.params["reply_markup"])[eds] == tg.helpdesk.library.kb.category("eds").title["kk"]
+    assert labels(menu.params["reply_markup"])[eds] == tg.helpdesk.knowledge.kb.category("eds").title["kk"]
     assert (await tg.citizen(ASEL)).language == "kk"
 
 
@@ -54,7 +54,7 @@ async def test_menu_walks_categories_and_entries(tg: TG) -> None:
     await tg.press(AIGUL, "m:c:eds", menu)
     edit = tg.last(CITIZEN, "editMessageText")
     assert int(edit.params["message_id"]) == menu["message_id"]
-    assert edit.text.startswith(tg.helpdesk.library.kb.category("eds").title["ru"])
+    assert edit.text.startswith(tg.helpdesk.knowledge.kb.category("eds").title["ru"])
     assert "m:e:eds-obtain" in edit.buttons and edit.buttons[-1] == "m:root"
 
     await tg.press(AIGUL, "m:e:eds-obtain", menu)
@@ -176,7 +176,7 @@ async def test_clarify_none_of_these_opens_a_declined_ticket_with_the_question(t
 
     (ticket,) = await tg.helpdesk.queue()
     assert (ticket.kind, ticket.question, ticket.lang) == ("declined", "справка", "ru")
-    offered = [c.id for c in tg.helpdesk.library.matcher.match("справка").candidates]
+    offered = [c.id for c in tg.helpdesk.knowledge.matcher.match("справка").candidates]
     assert [c["id"] for c in ticket.candidates] == offered and "address-certificate" in offered
     assert tg.last(CITIZEN).text.startswith(ru("escalated", number=ticket.id))
     card = tg.card(ticket.id)
@@ -464,7 +464,7 @@ def test_every_reply_type_has_a_telegram_rendering(tg: TG) -> None:
     from bot.telegram_ui import render
     from bot.domain import Ticket
 
-    kb = tg.helpdesk.library.kb
+    kb = tg.helpdesk.knowledge.kb
     entry = kb.entry("eds-obtain")
     decision = Decision("answer", "ru", (), "eds-obtain")
     ticket = Ticket(7, 1, "open", "unmatched", "ru", "q", None, None, [], dt.datetime(2026, 12, 1), None)

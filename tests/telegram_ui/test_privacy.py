@@ -61,7 +61,7 @@ async def test_forget_keeps_the_interface_language(tg: TG) -> None:
     await tg.press(AIGUL, "g:yes", tg.last_message(CITIZEN))
     await tg.say(AIGUL, "егов ашылмайды")  # no Kazakh letters, no decisive word: the interface language decides
     assert (await tg.citizen(AIGUL)).language == "kk"
-    kb = tg.helpdesk.library.kb
+    kb = tg.helpdesk.knowledge.kb
     assert tg.last(CITIZEN).text.startswith(f"<b>{kb.entry('egov-registration').title['kk']}</b>")
 
 
@@ -115,7 +115,7 @@ async def test_fifteen_questions_in_a_minute_are_each_answered_or_declined(tg: T
 
 async def test_button_presses_do_not_count_towards_the_flood_limit(tg: TG) -> None:
     """A 12-step walkthrough tapped through quickly shows every step, and the next question is answered."""
-    entry = next(e for e in tg.helpdesk.library.kb.entries if e.steps and len(e.steps["ru"]) >= 3)
+    entry = next(e for e in tg.helpdesk.knowledge.kb.entries if e.steps and len(e.steps["ru"]) >= 3)
     await tg.say(AIGUL, entry.questions["ru"][0])
     message = tg.last_message(CITIZEN)
     for n in range(12):

@@ -1,4 +1,5 @@
-"""The library: a knowledge base with its matcher and the access points, loaded and checked as one piece."""
+"""What the bot knows, indexed: a knowledge base with its matcher and the library access points, loaded and
+checked as one piece (HelpDesk swaps it whole on /reload)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bot.matching import Matcher
 from bot.places import AccessPoint
 
 
-class Library:
+class Knowledge:
     """A knowledge base with its matcher and the library access points: swapped as one piece on reload."""
 
     def __init__(self, kb: KnowledgeBase, points: list[AccessPoint] | None = None, matcher: Matcher | None = None) -> None:
@@ -22,7 +23,7 @@ class Library:
         self.points = list(points or [])
 
     @classmethod
-    def load(cls, directory: Path | str) -> "Library":
+    def load(cls, directory: Path | str) -> "Knowledge":
         """The knowledge base of `directory` and its access_points.yaml (when there is one); KnowledgeError
         lists the problems of both, each with file and line."""
         problems: list[Problem] = []
