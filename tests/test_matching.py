@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -328,3 +330,12 @@ def test_a_very_good_fit_needs_a_smaller_lead() -> None:
     assert decide(sure, "ru", terms).entry_id == "eds-renew"
     loose = [Candidate("eds-renew", 0.6, fit=0.62, typical=0.5, evidence=1.0), Candidate("egov-password-recovery", 0.56, fit=0.6)]
     assert decide(loose, "ru", terms).action == "clarify"
+
+
+def test_a_question_asked_again_gets_the_same_decision_from_the_cache(kb):
+    matcher = Matcher(kb)
+    first = matcher.match("как получить эцп")
+    assert matcher.match("как получить эцп") is first  # served from the cache of decisions
+    assert matcher.match_afresh("как получить эцп") == first and matcher.match_afresh("как получить эцп") is not first
+    restored = pickle.loads(pickle.dumps(matcher))  # the on-disk index cache: a cache of its own, empty
+    assert restored.match("как получить эцп") == first

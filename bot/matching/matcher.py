@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot import text as textnorm
+from functools import lru_cache
+
 from bot import wordinfo
 from bot.knowledge import KnowledgeBase
 from bot.matching import ranking
@@ -10,6 +11,7 @@ from bot.matching.index import build_index
 from bot.matching.policy import DEFAULT_THRESHOLDS, Action, Candidate, Decision, Term, Thresholds, decide
 
 MAX_QUESTION = 4096  # characters of a question that are read
+DECISION_CACHE = 4096  # questions remembered with their decision: the popular ones come again and again
 UNKNOWN_WEIGHT = 1.0  # a word the knowledge base never uses weighs as much as the rarest one (before wordinfo)
 
 
@@ -20,6 +22,17 @@ class Matcher:
         self.kb = kb
         self.thresholds = thresholds
         self.index = build_index(kb)
+        self._decide = lru_cache(maxsize=DECISION_CACHE)(self.match_afresh)
+
+    # A built matcher pickles (bot.index_cache keeps one on disk); its cache of decisions is made anew.
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_decide")
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._decide = lru_cache(maxsize=DECISION_CACHE)(self.match_afresh)
 
     @property
     def _reader(self):
@@ -68,9 +81,14 @@ class Matcher:
         return ranking.rank(self.index, terms, leave_out=leave_out, limit=limit)
 
     def match(self, question: str) -> Decision:
-        """Decide what to do with a question. Never raises on text; no words means no match."""
+        """Decide what to do with a question. Never raises on text; no words means no match. A Decision is
+        immutable: the same question asked again gets the same one, from a cache."""
         if not isinstance(question, str):
             question = "" if question is None else str(question)
+        return self._decide(question[:MAX_QUESTION])
+
+    def match_afresh(self, question: str) -> Decision:
+        """match() without the cache of decisions (what benchmarks time)."""
         terms, lang = self.terms(question[:MAX_QUESTION])
         if not terms:
             return Decision(Action.ESCALATE, lang, (), None, "no-words", ())
