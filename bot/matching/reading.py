@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from bot import text as textnorm
-from bot.matching.vocabulary import Vocabulary
+from bot.matching.vocabulary import FUZZY_BEST, Vocabulary
 
 LOOKUP_CACHE = 50_000  # stems remembered per process, with the known stem each stands for
 
@@ -95,13 +95,33 @@ class Reader:
             meaningful = [s for s in stems if s not in self.fillers]
             if meaningful and all(s in self.vocabulary.words for s in meaningful):
                 return list(zip(words, stems))
+        # Typo searches are the costly part: a reading that could not win even if every word it has not
+        # placed were a perfect typo is not searched ("kakie" typed on the Russian layout is "лфлшу").
+        bounds = [self._familiarity_bounds(stems) for stems in stemmed]
+        floor = max(low for low, _ in bounds)
         best: list[tuple[str, str]] = []
         best_score = -1.0
-        for words, stems in zip(options, stemmed):
+        for words, stems, (_, high) in zip(options, stemmed, bounds):
+            if high < floor - 1e-9:
+                continue
             score = self._familiarity(stems)
             if score > best_score + 1e-9:
                 best, best_score = list(zip(words, stems)), score
         return best
+
+    def _familiarity_bounds(self, stems: list[str]) -> tuple[float, float]:
+        """What _familiarity can be, without searching for typos: (at least, at most)."""
+        if not stems:
+            return -1.0, -1.0
+        meaningful = [s for s in stems if s not in self.fillers]
+        if not meaningful:
+            return 0.5, 0.5
+        low = high = 0.0
+        for stem in meaningful:
+            _, score, final = self.vocabulary.lookup_cheaply(stem)
+            low += score
+            high += score if final else max(score, FUZZY_BEST)
+        return low / len(meaningful), high / len(meaningful)
 
     def _familiarity(self, stems: list[str]) -> float:
         if not stems:

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from bot import text as textnorm
 
 FUZZY_CUTOFF = 80         # rapidfuzz ratio (0-100) for a typo to count as the word
+FUZZY_BEST = 0.9          # the similarity of a typo at most (a fuzzy ratio of 100 maps to it)
 PREFIX_MIN = 4            # a shared beginning of at least this many letters counts as the same word
 
 # Endings that follow an abbreviation or a short word directly ("цонға", "иинымды", "эцпны", "иина").
@@ -113,18 +114,30 @@ class Vocabulary:
 
     def lookup(self, stem: str) -> tuple[str, float]:
         """The vocabulary word a stem stands for, with a similarity in [0, 1] (0: not known)."""
+        best, best_score, final = self.lookup_cheaply(stem)
+        if not final:
+            found = self._fuzzy(stem)
+            if found is not None:
+                score = 0.55 + 0.35 * (found[1] - FUZZY_CUTOFF) / (100 - FUZZY_CUTOFF)
+                if score > best_score:
+                    best, best_score = found[0], score
+        return best, best_score
+
+    def lookup_cheaply(self, stem: str) -> tuple[str, float, bool]:
+        """lookup() without the fuzzy search: (word, similarity, final). When not final, the fuzzy search may
+        still find a better word, of similarity at most FUZZY_BEST."""
         if stem in self.words or stem in self.fillers:
-            return stem, 1.0
+            return stem, 1.0, True
         if len(stem) < 3 or stem.isdigit():
-            return stem, 0.0
+            return stem, 0.0, True
         # An abbreviation or short word with an ending attached: "цонга" is "цон", "иинымд" is "иин".
         for size in range(len(stem) - 1, 2, -1):
             if stem[size:] in ATTACHED_ENDINGS and stem[:size] in self.words:
-                return stem[:size], 0.9
+                return stem[:size], 0.9, True
         # A misspelling that sounds the same: "тилифон", "министирств", "вастанов", "сат".
         same_sound = self._by_sound.get(textnorm.sound(stem))
         if same_sound is not None and abs(len(same_sound) - len(stem)) <= max(2, len(stem) // 3):
-            return same_sound, 0.9  # (not "ыыыы...": it sounds like "е" once its letters are merged)
+            return same_sound, 0.9, True  # (not "ыыыы...": it sounds like "е" once its letters are merged)
         best, best_score = stem, 0.0
         if len(stem) >= PREFIX_MIN:
             # Inflection the stemmer missed: a known word that the stem begins with, or that begins with it.
@@ -141,13 +154,7 @@ class Vocabulary:
                     if score > best_score:
                         best, best_score = word, score
                     break
-        if len(stem) >= 4:
-            found = self._fuzzy(stem)
-            if found is not None:
-                score = 0.55 + 0.35 * (found[1] - FUZZY_CUTOFF) / (100 - FUZZY_CUTOFF)
-                if score > best_score:
-                    best, best_score = found[0], score
-        return best, best_score
+        return best, best_score, len(stem) < 4
 
     def _fuzzy(self, stem: str) -> tuple[str, float] | None:
         found = closest(stem, self._by_initial.get(stem[0], {}), FUZZY_CUTOFF, _alphabetical)
