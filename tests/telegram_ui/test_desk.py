@@ -4,12 +4,15 @@ turn it is; forged data, the wrong librarian and bad input get a clear reply and
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 
 import pytest
 
+from bot.knowledge import bundled_knowledge_dir
 from bot.telegram_ui.sender import deliver_all
 
-from .harness import AIGUL, ASEL, BOLAT, ERZHAN, GROUP_ID, MARIA, TG, group, kk, ru
+from .harness import AIGUL, ASEL, BOLAT, EDITOR, ERZHAN, GROUP_ID, MARIA, TG, group, kk, replace_settings, ru
 
 CITIZEN = AIGUL["id"]
 QUESTION = "какая погода завтра в темиртау"
@@ -303,3 +306,33 @@ async def test_release_and_queue_commands_in_a_private_chat(tg: TG) -> None:
     await tg.cmd(MARIA, "/release 1")
     assert tg.texts(MARIA["id"]) == [ru("librarian_only")]
     assert (await tg.ticket(1)).status == "taken"
+
+
+# --- /reload with the rest of the knowledge base ------------------------------------------------------------------
+
+
+async def test_reload_refuses_a_broken_replies_file_and_serves_a_good_one(make_tg, settings, tmp_path) -> None:
+    directory = tmp_path / "kb"
+    shutil.copytree(bundled_knowledge_dir(), directory)
+    replies = directory / "replies.yaml"
+    good = replies.read_text(encoding="utf-8")
+    replies.write_text(good.replace("- id: call-1414", "- id: come-with-id"), encoding="utf-8")
+    tg: TG = await make_tg(replace_settings(settings, knowledge_dir=directory))
+    number, card = await card_of(tg)
+    before = tg.helpdesk.knowledge
+
+    await tg.cmd(EDITOR, "/reload")
+
+    (reply,) = tg.texts(EDITOR["id"])
+    assert reply.startswith(ru("reload_failed", errors="").rstrip())
+    assert re.search(r"kb/replies\.yaml:\d+: error: reply id come-with-id is used twice", reply)
+    assert tg.helpdesk.knowledge is before and tg.helpdesk.canned("call-1414") is not None
+
+    replies.write_text(good.replace("- id: call-1414", "- id: call-the-centre"), encoding="utf-8")
+    await tg.cmd(EDITOR, "/reload")
+    assert tg.helpdesk.canned("call-1414") is None
+    tg.clear()
+    await reply_cmd(tg, MARIA, "/r call-1414", card["message_id"])
+    assert "call-the-centre" in tg.last(GROUP_ID).text and tg.sent(CITIZEN) == []
+    await reply_cmd(tg, MARIA, "/r call-the-centre", card["message_id"])
+    assert "1414" in tg.last(CITIZEN).text
