@@ -155,6 +155,15 @@ class TakeResult:
 
 
 @dataclass(frozen=True)
+class ReleaseResult:
+    """Release: the ticket back in the queue, or why not (ticket None: no such ticket; otherwise its state
+    says whether someone else has it, nobody has it, or it is closed)."""
+
+    ticket: Ticket | None
+    released: bool
+
+
+@dataclass(frozen=True)
 class Forgotten:
     """What /forget did to a citizen's tickets."""
 

@@ -15,6 +15,7 @@ import yaml
 from bot import locales, places, privacy
 from bot import text as textnorm
 from bot.delivery import Outbox, Sender
+from bot.desk import LibrarianDesk
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem
 from bot.knowledge.indexed import Knowledge, Reloaded
 from bot.matching import Decision, group_similar
@@ -33,7 +34,7 @@ RATING_WINDOW = dt.timedelta(days=7)  # a bare 1-5 rates a ticket closed this re
 UPDATES_KEPT = dt.timedelta(days=2)  # how long a handled update is remembered (duplicates come sooner)
 
 
-class HelpDesk:
+class HelpDesk(LibrarianDesk):
     def __init__(self, knowledge: Knowledge, store: Storage, *, hours=None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         self.knowledge = knowledge
@@ -302,7 +303,7 @@ class HelpDesk:
     async def reply(self, reply_to_group_message: int, text: str, librarian: str, group_message_id: int, *,
                     media: str | None = None, source_chat_id: int | None = None,
                     source_message_id: int | None = None,
-                    ticket_number: int | None = None) -> LibrarianReply | None:
+                    ticket_number: int | None = None, canned: str | None = None) -> LibrarianReply | None:
         """A librarian answered a ticket's message in the group: store the answer for delivery.
 
         `ticket_number` is what the replied-to message says ("#12 · ..."): used when the database does not
@@ -320,6 +321,7 @@ class HelpDesk:
         message = await self.store.tickets.add_message(
             ticket.id, Direction.LIBRARIAN, text, author=librarian, media=media, source_chat_id=source_chat_id,
             source_message_id=source_message_id, group_message_id=group_message_id, in_reply_to=reply_to_group_message,
+            canned=canned,
         )
         return LibrarianReply(ticket, message)
 

@@ -110,3 +110,13 @@ class Stats:
     open_tickets: int
     median_first_reply: float | None  # seconds
     unmatched: list[tuple[str, int, list[str]]] = field(default_factory=list)  # (example, count, others)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One open ticket as /queue shows it."""
+
+    ticket: Ticket
+    waited_minutes: int           # since the ticket was opened (see LibrarianDesk.waited_minutes)
+    waiting_for_citizen: bool     # the last message is a librarian's: the citizen is to answer
+    past_reminder: bool = False   # it waited longer than a reminder allows (see LibrarianDesk.past_reminder)

@@ -16,6 +16,7 @@ from bot.knowledge.model import (ANSWER_HARD_LIMIT, ANSWER_SOFT_LIMIT, DEFAULT_O
                                  LANGUAGE_NAMES, LANGUAGES, MIN_KAZAKH_QUESTIONS, MIN_QUESTIONS, REVIEW_MAX_AGE_DAYS,
                                  URL_IN_TEXT, Category, Entry, KnowledgeBase, KnowledgeError, Link, Problem,
                                  SynonymGroup, is_home_page, russian_only_page)
+from bot.knowledge.replies import load_replies
 from bot.knowledge.yaml_lines import line_of, read_yaml
 
 
@@ -365,6 +366,7 @@ def load_knowledge(directory: Path | str, *, today: dt.date | None = None) -> Kn
     if not entries and not any(p.severity == "error" for p in loader.problems):
         loader.error(loader.shown(directory / "services"), 0, "no entries found: add services/*.yaml files")
     _check_relations(entries, groups, loader)
+    replies = load_replies(loader, domains)
     if any(p.severity == "error" for p in loader.problems):
         raise KnowledgeError(loader.problems)
     return KnowledgeBase(
@@ -374,4 +376,5 @@ def load_knowledge(directory: Path | str, *, today: dt.date | None = None) -> Kn
         synonyms=tuple(groups),
         official_domains=domains,
         warnings=tuple(loader.problems),
+        replies=tuple(replies),
     )

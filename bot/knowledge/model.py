@@ -132,6 +132,18 @@ class SynonymGroup:
 
 
 @dataclass(frozen=True)
+class CannedReply:
+    """A ready reply a librarian sends with `/r ID` (knowledge/replies.yaml): a title for the list, a text per
+    language."""
+
+    id: str
+    title: dict[str, str]
+    text: dict[str, str]
+    path: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     directory: Path
     categories: tuple[Category, ...]
@@ -139,6 +151,10 @@ class KnowledgeBase:
     synonyms: tuple[SynonymGroup, ...]
     official_domains: tuple[str, ...]
     warnings: tuple[Problem, ...] = ()
+    replies: tuple[CannedReply, ...] = ()  # librarians' canned replies, in file order
+
+    def reply(self, reply_id: str) -> CannedReply | None:
+        return next((r for r in self.replies if r.id == reply_id), None)
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select
 from bot.domain import OPEN_STATUSES, Direction, Draft, Action, StatsFigures, utcnow
 from bot.storage.database import Database
 from bot.storage.group_commit import Batched
-from bot.storage.schema import DraftRow, FeedbackRow, GroupMessageRow, QuestionRow, TicketMessageRow, TicketRow, as_draft
+from bot.storage.schema import CannedUseRow, DraftRow, FeedbackRow, GroupMessageRow, QuestionRow, TicketMessageRow, TicketRow, as_draft
 
 
 class Insights:
@@ -45,6 +45,15 @@ class Insights:
     async def add_feedback(self, citizen_id: int, entry_id: str, helpful: bool) -> None:
         async with self._sessions.begin() as session:
             session.add(FeedbackRow(citizen_id=citizen_id, entry_id=entry_id, helpful=helpful))
+
+    async def canned_counts(self, since: dt.datetime) -> list[tuple[str, int]]:
+        """(canned reply id, times sent) since the given moment, the most used first."""
+        async with self._sessions.begin() as session:
+            uses = func.count(CannedUseRow.id)
+            rows = await session.execute(
+                select(CannedUseRow.reply_id, uses).where(CannedUseRow.created_at >= since)
+                .group_by(CannedUseRow.reply_id).order_by(uses.desc(), CannedUseRow.reply_id))
+            return [(reply_id, int(count)) for reply_id, count in rows]
 
     # --- drafts ---------------------------------------------------------------------------------
 

@@ -96,6 +96,20 @@ class GroupMessageRow(Base):
     is_card: Mapped[bool] = mapped_column(default=False)  # the card or its continuation
 
 
+class CannedUseRow(Base):
+    """A canned reply a librarian sent (`/r ID`): which one, on which ticket, by whom. Kept when the citizen's
+    messages are deleted (/forget): it holds nothing of theirs, and `stats` counts the most used replies."""
+
+    __tablename__ = "canned_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    reply_id: Mapped[str] = mapped_column(String(80))  # the id in knowledge/replies.yaml
+    message_id: Mapped[int | None] = mapped_column(default=None)  # the ticket message it became (gone after /forget)
+    librarian: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class FeedbackRow(Base):
     __tablename__ = "feedback"
 

@@ -9,11 +9,11 @@ from collections import defaultdict
 
 from sqlalchemy import func, select, update
 
-from bot.domain import (OPEN_STATUSES, Direction, Notice, TakeResult, Ticket, TicketKind, TicketMessage, TicketStatus,
+from bot.domain import (OPEN_STATUSES, Direction, Notice, ReleaseResult, TakeResult, Ticket, TicketKind, TicketMessage, TicketStatus,
                         utcnow)
 from bot.storage.database import Database
 from bot.storage.group_commit import Batched
-from bot.storage.schema import GroupMessageRow, TicketMessageRow, TicketRow, as_message, as_ticket
+from bot.storage.schema import CannedUseRow, GroupMessageRow, TicketMessageRow, TicketRow, as_message, as_ticket
 
 
 async def open_tickets_in(session, citizen_ids: list[int]) -> dict[int, list[Ticket]]:
@@ -82,6 +82,18 @@ class Tickets:
             taken = result.rowcount == 1 or (row.status == TicketStatus.TAKEN and row.taken_by_id == librarian_id)
             return TakeResult(as_ticket(row), taken)
 
+    async def release(self, ticket_id: int, librarian_id: int) -> ReleaseResult:
+        """Put a taken ticket back in the queue, if this librarian has it: one atomic UPDATE."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(TicketRow)
+                .where(TicketRow.id == ticket_id, TicketRow.status == TicketStatus.TAKEN,
+                       TicketRow.taken_by_id == librarian_id)
+                .values(status=TicketStatus.OPEN, taken_by=None, taken_by_id=None, taken_at=None)
+            )
+            row = await session.get(TicketRow, ticket_id, populate_existing=True)
+            return ReleaseResult(as_ticket(row) if row else None, result.rowcount == 1)
+
     async def close(self, ticket_id: int, by: str, *, status: TicketStatus = TicketStatus.CLOSED) -> Ticket | None:
         """Close (or withdraw) an open ticket; None when there is no such open ticket."""
         async with self._sessions.begin() as session:
@@ -134,8 +146,10 @@ class Tickets:
     async def add_message(self, ticket_id: int, direction: Direction, text: str, *, author: str = "",
                           media: str | None = None, source_chat_id: int | None = None,
                           source_message_id: int | None = None, group_message_id: int | None = None,
-                          delivered: bool = False, in_reply_to: int | None = None) -> TicketMessage:
-        """Store a message first; the delivery job sends it (and retries) until it is delivered."""
+                          delivered: bool = False, in_reply_to: int | None = None,
+                          canned: str | None = None) -> TicketMessage:
+        """Store a message first; the delivery job sends it (and retries) until it is delivered. `canned`: the
+        id of the canned reply it was made from (counted by the statistics)."""
         async with self._sessions.begin() as session:
             row = TicketMessageRow(ticket_id=ticket_id, direction=direction, text=text, author=author[:128],
                                    media=media, source_chat_id=source_chat_id, source_message_id=source_message_id,
@@ -148,6 +162,8 @@ class Tickets:
                     .values(first_reply_at=utcnow())
                 )
             await session.flush()
+            if canned is not None:
+                session.add(CannedUseRow(ticket_id=ticket_id, reply_id=canned, message_id=row.id, librarian=author[:128]))
             return as_message(row)
 
     async def messages(self, ticket_id: int) -> list[TicketMessage]:
@@ -167,6 +183,17 @@ class Tickets:
                 .where(TicketMessageRow.ticket_id.in_(set(ticket_ids)), TicketMessageRow.direction == Direction.LIBRARIAN)
                 .group_by(TicketMessageRow.ticket_id))
             return {ticket_id: moment for ticket_id, moment in rows}
+
+    async def last_directions(self, ticket_ids: list[int]) -> dict[int, Direction]:
+        """Which way the last message of each of these tickets went (tickets without messages are left out)."""
+        if not ticket_ids:
+            return {}
+        async with self._sessions.begin() as session:
+            last = (select(func.max(TicketMessageRow.id))
+                    .where(TicketMessageRow.ticket_id.in_(set(ticket_ids))).group_by(TicketMessageRow.ticket_id))
+            rows = await session.execute(
+                select(TicketMessageRow.ticket_id, TicketMessageRow.direction).where(TicketMessageRow.id.in_(last)))
+            return {ticket_id: Direction(direction) for ticket_id, direction in rows}
 
     async def last_answer(self, ticket_id: int) -> tuple[str, dt.datetime] | None:
         """Who answered the ticket last, and when."""

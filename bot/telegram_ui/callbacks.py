@@ -192,10 +192,18 @@ class Draft(CardButton):
     KIND: ClassVar[str] = "d"
 
 
-Button = Union[Menu, Choice, Feedback, AskLibrarian, Step, Stuck, Forget, Language, Rating, Withdraw, Take, Close, Draft]
+@dataclass(frozen=True)
+class Release(CardButton):
+    """"Back to the queue" on a taken card (for the librarian who took it)."""
+
+    KIND: ClassVar[str] = "u"
+
+
+Button = Union[Menu, Choice, Feedback, AskLibrarian, Step, Stuck, Forget, Language, Rating, Withdraw, Take, Close, Draft,
+               Release]
 KINDS: tuple[type, ...] = (Menu, Choice, Feedback, AskLibrarian, Step, Stuck, Forget, Language, Rating, Withdraw,
-                           Take, Close, Draft)
-CARD_KINDS: tuple[type, ...] = (Take, Close, Draft)
+                           Take, Close, Draft, Release)
+CARD_KINDS: tuple[type, ...] = (Take, Close, Draft, Release)
 B = TypeVar("B")
 
 

@@ -222,7 +222,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def librarian_command_elsewhere(update: Update, context: BotContext) -> None:
-    """/queue, /take, /close outside the librarians' group: say where they work."""
+    """/queue, /take, /close, /release, /r outside the librarians' group: say where they work."""
     citizen = await citizen_of(update, context)
     await update.effective_message.reply_text(render.t(citizen.language, "librarian_only"))
 

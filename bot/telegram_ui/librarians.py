@@ -14,7 +14,6 @@ from telegram.constants import ParseMode
 from bot import locales
 from bot.telegram_ui import callbacks, render
 from bot.telegram_ui.context import BotContext
-from bot.domain import utcnow
 
 
 TICKET_NUMBER = re.compile(r"^#(\d{1,9})\b")  # cards and relayed messages start with the ticket number
@@ -78,6 +77,22 @@ async def _close(update: Update, context: BotContext, ticket_id: int) -> str:
     return render.t(locales.GROUP, "close_ok", number=ticket_id)
 
 
+async def _release(update: Update, context: BotContext, ticket_id: int) -> tuple[str, bool]:
+    """Put the ticket back in the queue; the text to show and whether it was released."""
+    result = await context.helpdesk.release(ticket_id, update.effective_user.id)
+    ticket = result.ticket
+    if ticket is None:
+        return render.t(locales.GROUP, "ticket_missing", number=ticket_id), False
+    if result.released:
+        await context.refresh_card(ticket_id)
+        return render.t(locales.GROUP, "release_ok", number=ticket_id), True
+    if ticket.status == "taken":  # somebody else's: only they may give it back
+        return render.t(locales.GROUP, "release_not_yours", number=ticket_id, librarian=ticket.taken_by), False
+    if ticket.status == "open":
+        return render.t(locales.GROUP, "release_not_taken", number=ticket_id), False
+    return render.t(locales.GROUP, "take_closed", number=ticket_id), False
+
+
 async def _number(update: Update, context: BotContext) -> int | None:
     """The ticket a command names ("/take 12"), or the one whose card (or message) it replies to."""
     args = context.args or []
@@ -108,19 +123,20 @@ async def close_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text)
 
 
+async def release_command(update: Update, context: BotContext) -> None:
+    """/release N, or /release as a reply to a card: the ticket goes back to the queue."""
+    number = await _number(update, context)
+    text = render.t(locales.GROUP, "usage_release") if number is None else (await _release(update, context, number))[0]
+    await update.effective_message.reply_text(text)
+
+
 async def queue_command(update: Update, context: BotContext) -> None:
-    """/queue: open tickets, oldest first, with age and who took each."""
-    tickets = await context.helpdesk.queue()
-    if not tickets:
+    """/queue: open tickets, oldest first, with age, who took each and whose turn it is."""
+    items = await context.helpdesk.queue_view()
+    if not items:
         await update.effective_message.reply_text(render.t(locales.GROUP, "queue_empty"))
         return
-    now = utcnow()
-    lines = [render.t(locales.GROUP, "queue_title")]
-    for ticket in tickets[:50]:
-        state = (render.t(locales.GROUP, "queue_state_taken", librarian=ticket.taken_by) if ticket.status == "taken"
-                 else render.t(locales.GROUP, "queue_state_open"))
-        lines.append(render.t(locales.GROUP, "queue_item", number=ticket.id, age=render.age(ticket.created_at, now), state=state,
-                              question=render.clip(ticket.question, 80)))
+    lines = [render.t(locales.GROUP, "queue_title")] + [render.queue_item(item) for item in items[:50]]
     await update.effective_message.reply_text(render.clip(escape("\n".join(lines))), parse_mode=ParseMode.HTML)
 
 
@@ -161,3 +177,11 @@ async def draft_button(update: Update, context: BotContext) -> None:
         draft = await context.helpdesk.draft(ticket_id, librarian_name(update))
         await update.callback_query.answer(render.t(locales.GROUP, "draft_ok" if draft else "draft_missing",
                                                     number=ticket_id), show_alert=False)
+
+
+async def release_button(update: Update, context: BotContext) -> None:
+    """"Back to the queue" on a taken card: only for the librarian who took it."""
+    ticket_id = await _card_press(update, context, callbacks.Release)
+    if ticket_id is not None:
+        text, released = await _release(update, context, ticket_id)
+        await update.callback_query.answer(text, show_alert=not released)

@@ -16,6 +16,7 @@ from bot.places import AccessPoint
 from bot.telegram_ui import callbacks
 from bot.telegram_ui.callbacks import data
 from bot.domain import FORGOTTEN, Ticket
+from bot.results import QueueItem
 
 MAX_TEXT = 4000  # Telegram's limit is 4096 characters
 
@@ -302,6 +303,8 @@ def card_keyboard(ticket: Ticket, answered: bool = False) -> InlineKeyboardMarku
         row.append(InlineKeyboardButton(t(locales.GROUP, "button_take"), callback_data=data(callbacks.Take(ticket.id))))
     if ticket.is_open:
         row.append(InlineKeyboardButton(t(locales.GROUP, "button_close"), callback_data=data(callbacks.Close(ticket.id))))
+    if ticket.status == "taken":
+        row.append(InlineKeyboardButton(t(locales.GROUP, "button_release"), callback_data=data(callbacks.Release(ticket.id))))
     if answered:
         row.append(InlineKeyboardButton(t(locales.GROUP, "button_draft"), callback_data=data(callbacks.Draft(ticket.id))))
     return InlineKeyboardMarkup([row]) if row else None
@@ -309,9 +312,25 @@ def card_keyboard(ticket: Ticket, answered: bool = False) -> InlineKeyboardMarku
 
 def age(created_at: dt.datetime, now: dt.datetime) -> str:
     """How long a ticket has waited, for the queue: "5 мин", "3 ч 20 мин", "4 дн"."""
-    minutes = int((now - created_at).total_seconds() // 60)
+    return minutes_text(int((now - created_at).total_seconds() // 60))
+
+
+def minutes_text(minutes: int) -> str:
+    """A wait in minutes as the group reads it: "5 мин", "3 ч 20 мин", "4 дн"."""
     if minutes < 60:
         return t(locales.GROUP, "age_minutes", minutes=minutes)
     if minutes < 48 * 60:
         return t(locales.GROUP, "age_hours", hours=minutes // 60, minutes=minutes % 60)
     return t(locales.GROUP, "age_days", days=minutes // 1440)
+
+
+def queue_item(item: QueueItem) -> str:
+    """One line of /queue (plain text): number, age, who has it, whose turn it is, the question."""
+    ticket = item.ticket
+    state = (t(locales.GROUP, "queue_state_taken", librarian=ticket.taken_by) if ticket.status == "taken"
+             else t(locales.GROUP, "queue_state_open"))
+    waiting = t(locales.GROUP, "queue_waiting_citizen" if item.waiting_for_citizen else "queue_waiting_librarians")
+    if item.past_reminder:
+        waiting += " " + t(locales.GROUP, "queue_past_reminder")
+    return t(locales.GROUP, "queue_item", number=ticket.id, age=minutes_text(item.waited_minutes), state=state,
+             waiting=waiting, question=clip(ticket.question, 80))
