@@ -93,7 +93,8 @@ async def answer_with(store: Storage, knowledge: Knowledge, ticket_id: int, entr
 
 
 def _key(question: str) -> str:
-    return " ".join(textnorm.tokens(textnorm.clean(question)))
+    """The same wording whatever its case, punctuation, ё/е or Kazakh letters typed as Russian ones."""
+    return " ".join(textnorm.fold(word) for word in textnorm.tokens(textnorm.clean(question)))
 
 
 def _scalar(value: str) -> str:
