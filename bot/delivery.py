@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Protocol
 
 from bot import locales
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase
 from bot.domain import Citizen, Ticket, TicketMessage
 from bot.storage import Storage
 
@@ -72,6 +72,8 @@ class Card:
     citizen_name: str
     kb: KnowledgeBase  # the titles of the entries the ticket names
     answered: tuple[str, dt.datetime] | None = None  # (librarian, when) of the last answer
+    suggestions: tuple[Entry, ...] = ()  # entries that fit the question: one button each, to answer with
+    answered_with: Entry | None = None   # the entry the last answer was made of
 
 
 class Sender(Protocol):
@@ -92,6 +94,10 @@ class Sender(Protocol):
     async def send_to_citizen(self, citizen: Citizen, ticket: Ticket, message: TicketMessage) -> None:
         """A librarian's answer (text, or a copy of their attachment) to the citizen."""
 
+    async def send_entry_to_citizen(self, citizen: Citizen, ticket: Ticket, message: TicketMessage,
+                                    entry: Entry) -> None:
+        """A librarian's answer with a knowledge-base entry: the entry as the bot itself shows it."""
+
     async def send_to_group(self, ticket: Ticket, message: TicketMessage, citizen_name: str,
                             card_id: int | None) -> list[int]:
         """A citizen's message (text or attachment) in the group under the card; its message ids there."""
@@ -109,13 +115,18 @@ class Sender(Protocol):
 class Outbox:
     """The delivery passes over the ticket store."""
 
-    def __init__(self, store: Storage, knowledge: Callable[[], KnowledgeBase]) -> None:
+    def __init__(self, store: Storage, knowledge: Callable[[], KnowledgeBase], *,
+                 suggest: Callable[[Ticket], tuple[Entry, ...]] = lambda ticket: ()) -> None:
         self.store = store
         self._knowledge = knowledge
+        self._suggest = suggest  # the entries to offer on a ticket's card, computed when it is drawn
 
-    async def _card(self, ticket: Ticket, answered: tuple[str, dt.datetime] | None = None) -> Card:
+    async def _card(self, ticket: Ticket, answered: tuple[str, dt.datetime] | None = None,
+                    answered_with: str | None = None) -> Card:
         citizen = await self.store.citizens.by_id(ticket.citizen_id)
-        return Card(ticket, citizen.first_name if citizen else "", self._knowledge(), answered)
+        kb = self._knowledge()
+        return Card(ticket, citizen.first_name if citizen else "", kb, answered, self._suggest(ticket),
+                    kb.entry(answered_with) if answered_with else None)
 
     async def deliver(self, sender: Sender) -> int:
         """Cards, then messages both ways, then notices; how many deliveries succeeded. Each item is on its
@@ -127,8 +138,8 @@ class Outbox:
         answered: dict[int, tuple] = {}  # cards to redraw once the citizens have their answers
         for message in await self.store.outbox.pending_messages(channel=sender.channel):
             done += await self._deliver_message(sender, message, answered)
-        for ticket, last in answered.values():  # the group's rate limit may slow these: citizens come first
-            await self._refresh_card(sender, ticket, answered=last)
+        for ticket, last, entry_id in answered.values():  # the group's rate limit may slow these: citizens first
+            await self._refresh_card(sender, ticket, answered=last, answered_with=entry_id)
         await self._send_notices(sender)
         return done
 
@@ -166,9 +177,13 @@ class Outbox:
             if message.direction == "librarian":
                 if citizen.channel != sender.channel:  # a console citizen's id means nothing to Telegram
                     raise LookupError(f"the citizen of ticket #{ticket.id} is not on {sender.channel}")
-                await sender.send_to_citizen(citizen, ticket, message)
+                entry = self._knowledge().entry(message.entry_id) if message.entry_id else None
+                if entry is not None:
+                    await sender.send_entry_to_citizen(citizen, ticket, message, entry)
+                else:  # a typed answer, or an entry a reload removed since: its stored text
+                    await sender.send_to_citizen(citizen, ticket, message)
                 await self.store.outbox.mark_delivered(message.id)
-                answered[ticket.id] = (ticket, (message.author, message.created_at))
+                answered[ticket.id] = (ticket, (message.author, message.created_at), message.entry_id)
             else:
                 first, *rest = await sender.send_to_group(ticket, message, citizen.first_name, ticket.card_message_id)
                 await self.store.outbox.mark_delivered(message.id, first)
@@ -232,15 +247,17 @@ class Outbox:
         if ticket:
             await self._refresh_card(sender, ticket)
 
-    async def _refresh_card(self, sender: Sender, ticket: Ticket, *, answered: tuple | None = None) -> None:
+    async def _refresh_card(self, sender: Sender, ticket: Ticket, *, answered: tuple | None = None,
+                            answered_with: str | None = None) -> None:
         """Show the ticket's current state on its card (best effort: the database is the record)."""
         if ticket.card_message_id is None:
             return
         fresh = await self.store.tickets.get(ticket.id) or ticket
         if answered is None:
             answered = await self.store.tickets.last_answer(fresh.id)
+            answered_with = await self.store.suggested.last_answer_entry(fresh.id) if answered else None
         try:
-            await sender.edit_card(await self._card(fresh, answered), fresh.card_message_id)
+            await sender.edit_card(await self._card(fresh, answered, answered_with), fresh.card_message_id)
         except DeliveryError as error:
             log.info("card of ticket #%s not updated: %s", fresh.id, error)
 

@@ -126,6 +126,7 @@ class TicketMessage:
     attempts: int
     group_message_id: int | None
     in_reply_to: int | None = None
+    entry_id: str | None = None  # a librarian's answer with a knowledge-base entry: the citizen gets the entry
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,18 @@ class Draft:
     lang: str
     question: str
     answer: str
+    created_by: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SuggestedVariant:
+    """A citizen's (masked) question a librarian answered with an entry: a wording the entry may learn."""
+
+    ticket_id: int
+    entry_id: str
+    lang: str
+    question: str
     created_by: str
     created_at: dt.datetime
 

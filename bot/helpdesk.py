@@ -12,7 +12,7 @@ from typing import Callable
 
 import yaml
 
-from bot import locales, places, privacy
+from bot import locales, places, privacy, suggested
 from bot import text as textnorm
 from bot.delivery import Outbox, Sender
 from bot.desk import LibrarianDesk
@@ -42,7 +42,7 @@ class HelpDesk(LibrarianDesk):
         self.hours = hours  # bot.config.LibrarianHours, or None: always open
         self.clock = clock
         self.small_talk = SmallTalkWords()
-        self.outbox = Outbox(store, lambda: self.knowledge.kb)
+        self.outbox = Outbox(store, lambda: self.knowledge.kb, suggest=self.suggestions)
 
     # --- the knowledge base ---------------------------------------------------------------------
 
@@ -335,6 +335,14 @@ class HelpDesk(LibrarianDesk):
     async def draft(self, ticket_id: int, librarian: str) -> Draft | None:
         return await self.store.insights.add_draft(ticket_id, librarian)
 
+    def suggestions(self, ticket: Ticket) -> tuple[Entry, ...]:
+        """The entries that best fit the ticket's question, for its card (bot.suggested)."""
+        return suggested.suggestions(self.knowledge, ticket)
+
+    async def answer_with(self, ticket_id: int, entry_id: str, librarian: str, librarian_id: int) -> suggested.EntryAnswer:
+        """A librarian answers the ticket with a knowledge-base entry (bot.suggested.answer_with)."""
+        return await suggested.answer_with(self.store, self.knowledge, ticket_id, entry_id, librarian, librarian_id)
+
     # --- delivery and the updates of a front end that receives them (Telegram) ------------------
 
     async def deliver(self, sender: Sender) -> int:
@@ -405,6 +413,9 @@ class HelpDesk(LibrarianDesk):
                 "reviewed": draft.created_at.date().isoformat(),
             })
         return yaml.safe_dump(entries, allow_unicode=True, sort_keys=False, width=100) if entries else ""
+
+    async def suggestions_yaml(self) -> str:  # `egov-bot kb suggestions`: wordings answered with an entry
+        return await suggested.variants_yaml(self.store, self.knowledge)
 
 
 def scores(decision: Decision) -> list[dict]:

@@ -1,4 +1,4 @@
-"""egov-bot kb: lint and export the knowledge base, and print librarians' drafts for editors."""
+"""egov-bot kb: lint and export the knowledge base, and print librarians' drafts and suggested wordings for editors."""
 
 from __future__ import annotations
 
@@ -48,4 +48,11 @@ def cmd_drafts(args: argparse.Namespace) -> int:
     """Librarians' answers saved as drafts, as YAML entries for an editor to review."""
     text = with_helpdesk(args, lambda helpdesk: helpdesk.drafts_yaml())
     sys.stdout.write(text or "# no drafts yet\n")
+    return 0
+
+
+def cmd_suggestions(args: argparse.Namespace) -> int:
+    """Citizens' wordings of questions librarians answered with an entry, as YAML for the entries' questions."""
+    text = with_helpdesk(args, lambda helpdesk: helpdesk.suggestions_yaml())
+    sys.stdout.write(text or "# no suggested wordings yet\n")
     return 0

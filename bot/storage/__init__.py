@@ -11,6 +11,7 @@ from bot.storage.citizens import Citizens
 from bot.storage.database import Database, StoreError, default_database_url
 from bot.storage.insights import Insights
 from bot.storage.outbox import Outbox
+from bot.storage.suggested import Suggested
 from bot.storage.tickets import Tickets
 from bot.storage.updates import Updates
 
@@ -27,6 +28,7 @@ class Storage:
         self.outbox = Outbox(database)
         self.updates = Updates(database)
         self.insights = Insights(database)
+        self.suggested = Suggested(database)  # answers with an entry and the wordings they suggest
 
     @classmethod
     def from_url(cls, url: str) -> "Storage":

@@ -9,8 +9,8 @@ from sqlalchemy import delete, select, update
 from bot.domain import FORGOTTEN, OPEN_STATUSES, Awaiting, Channel, Citizen, Direction, Forgotten, Ticket, TicketStatus, utcnow
 from bot.storage.database import Database
 from bot.storage.group_commit import Batched
-from bot.storage.schema import (CitizenRow, DraftRow, FeedbackRow, ProcessedUpdateRow, QuestionRow, TicketMessageRow,
-                                TicketRow, as_citizen, as_ticket)
+from bot.storage.schema import (CitizenRow, DraftRow, FeedbackRow, ProcessedUpdateRow, QuestionRow, SuggestedVariantRow,
+                                TicketMessageRow, TicketRow, as_citizen, as_ticket)
 
 CitizenKey = tuple[str, str, str, str]  # channel, external id, language on first contact, first name
 
@@ -129,6 +129,7 @@ class Citizens:
             if tickets:
                 await session.execute(delete(TicketMessageRow).where(TicketMessageRow.ticket_id.in_(tickets)))
                 await session.execute(update(DraftRow).where(DraftRow.ticket_id.in_(tickets)).values(question=FORGOTTEN))
+                await session.execute(delete(SuggestedVariantRow).where(SuggestedVariantRow.ticket_id.in_(tickets)))
                 await session.execute(
                     update(TicketRow).where(TicketRow.id.in_(tickets), TicketRow.status.in_(OPEN_STATUSES))
                     .values(status=TicketStatus.WITHDRAWN, closed_at=utcnow(), closed_by="citizen", notice=None)

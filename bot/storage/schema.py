@@ -83,6 +83,7 @@ class TicketMessageRow(Base):
     failed: Mapped[bool] = mapped_column(default=False)  # given up: the citizen blocked the bot
     group_message_id: Mapped[int | None] = mapped_column(default=None, index=True)  # its message in the group
     in_reply_to: Mapped[int | None] = mapped_column(default=None)  # a librarian's reply: the group message it answered
+    entry_id: Mapped[str | None] = mapped_column(String(80), default=None)  # an answer with a knowledge-base entry
 
 
 class GroupMessageRow(Base):
@@ -128,6 +129,22 @@ class DraftRow(Base):
     lang: Mapped[str] = mapped_column(String(2))
     question: Mapped[str] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SuggestedVariantRow(Base):
+    """A ticket answered with a knowledge-base entry: the citizen's masked question, a wording for the entry.
+    One row per ticket and entry: the same entry twice on one ticket (a double tap) is sent once."""
+
+    __tablename__ = "suggested_variants"
+    __table_args__ = (UniqueConstraint("ticket_id", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    entry_id: Mapped[str] = mapped_column(String(80))
+    lang: Mapped[str] = mapped_column(String(2))
+    question: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -194,7 +211,7 @@ def as_message(row: TicketMessageRow) -> TicketMessage:
     return TicketMessage(
         row.id, row.ticket_id, Direction(row.direction), row.text, row.media, row.source_chat_id,
         row.source_message_id, row.author, row.created_at, row.delivered, row.attempts, row.group_message_id,
-        row.in_reply_to,
+        row.in_reply_to, row.entry_id,
     )
 
 

@@ -15,7 +15,7 @@ from bot import locales, wordinfo
 from bot.config import Settings
 from bot.delivery import Courier
 from bot.helpdesk import HelpDesk
-from bot.telegram_ui import buttons, callbacks, canned, citizens, jobs, librarians, render
+from bot.telegram_ui import answers, buttons, callbacks, canned, citizens, jobs, librarians, render
 from bot.telegram_ui.context import AppType, BotContext
 from bot.telegram_ui.intake import admit, recover_unfinished
 from bot.telegram_ui.limiter import RetryingRateLimiter
@@ -104,6 +104,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
     app.add_handler(CommandHandler("close", librarians.close_command, filters=group & new))
     app.add_handler(CommandHandler("release", librarians.release_command, filters=group & new))
     app.add_handler(CommandHandler("r", canned.canned_command, filters=group & new))
+    app.add_handler(CommandHandler("answer", answers.answer_command, filters=group & new))
     app.add_handler(CommandHandler("reload", citizens.reload_command, filters=group & new))  # editors, in the group too
     app.add_handler(MessageHandler(group & new & filters.REPLY & ~filters.COMMAND, librarians.reply))
 
@@ -113,7 +114,8 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
                           ("lang", citizens.language), ("status", citizens.status), ("cancel", citizens.cancel),
                           ("where", citizens.where), ("reload", citizens.reload_command), ("forget", citizens.forget)):
         app.add_handler(CommandHandler(name, handler, filters=private & new))
-    app.add_handler(CommandHandler(["queue", "take", "close", "release", "r"], citizens.librarian_command_elsewhere, filters=private & new))
+    app.add_handler(CommandHandler(["queue", "take", "close", "release", "r", "answer"],
+                                   citizens.librarian_command_elsewhere, filters=private & new))
     app.add_handler(MessageHandler(private & new & filters.LOCATION, citizens.location))
     app.add_handler(MessageHandler(private & new & filters.TEXT & ~filters.COMMAND, citizens.question))
     app.add_handler(MessageHandler(private & new & filters.COMMAND, citizens.unknown_command))
@@ -126,6 +128,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
     app.add_handler(CallbackQueryHandler(librarians.close_button, pattern=callbacks.pattern(callbacks.Close)))
     app.add_handler(CallbackQueryHandler(librarians.draft_button, pattern=callbacks.pattern(callbacks.Draft)))
     app.add_handler(CallbackQueryHandler(librarians.release_button, pattern=callbacks.pattern(callbacks.Release)))
+    app.add_handler(CallbackQueryHandler(answers.suggestion_button, pattern=callbacks.pattern(callbacks.Suggestion)))
     for kind, handler in buttons.HANDLERS:
         app.add_handler(CallbackQueryHandler(handler, pattern=callbacks.pattern(kind)))
 

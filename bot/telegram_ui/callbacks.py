@@ -15,6 +15,7 @@ from typing import ClassVar, TypeVar, Union
 
 FORMAT = 1
 DIGITS = re.compile(r"\d+")
+ENTRY_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # as the knowledge base's ids are written
 
 
 def _number(text: str, digits: int = 9) -> int | None:
@@ -199,11 +200,26 @@ class Release(CardButton):
     KIND: ClassVar[str] = "u"
 
 
+@dataclass(frozen=True)
+class Suggestion(CardButton):
+    """A suggested entry on a card: answer the ticket with it. Data "ae:<ticket>:<entry id>"."""
+
+    KIND: ClassVar[str] = "ae"
+    entry_id: str = ""
+
+    @classmethod
+    def parse(cls, rest: str) -> Suggestion:
+        ticket, _, entry_id = rest.partition(":")
+        number = _number(ticket, digits=18) if ENTRY_ID.fullmatch(entry_id) else None
+        return cls(number, entry_id if number is not None else "")
+
+
 Button = Union[Menu, Choice, Feedback, AskLibrarian, Step, Stuck, Forget, Language, Rating, Withdraw, Take, Close, Draft,
-               Release]
+               Release, Suggestion]
 KINDS: tuple[type, ...] = (Menu, Choice, Feedback, AskLibrarian, Step, Stuck, Forget, Language, Rating, Withdraw,
-                           Take, Close, Draft, Release)
-CARD_KINDS: tuple[type, ...] = (Take, Close, Draft, Release)
+                           Take, Close, Draft, Release, Suggestion)
+CARD_KINDS: tuple[type, ...] = (Take, Close, Draft, Release, Suggestion)
+MAX_DATA = 64  # bytes of callback data Telegram accepts
 B = TypeVar("B")
 
 

@@ -99,8 +99,13 @@ async def _number(update: Update, context: BotContext) -> int | None:
     value = args[0].lstrip("#") if args else ""
     if value.isdigit() and len(value) < 10:
         return int(value)
+    return None if args else await replied_ticket(update, context)
+
+
+async def replied_ticket(update: Update, context: BotContext) -> int | None:
+    """The ticket of the card (or message) a librarian's message replies to."""
     target = update.effective_message.reply_to_message
-    if args or target is None:
+    if target is None:
         return None
     ticket = await context.helpdesk.ticket_of_group_message(target.message_id)
     if ticket is None and target.from_user is not None and target.from_user.id == context.bot.id:

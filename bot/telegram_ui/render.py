@@ -257,7 +257,8 @@ def local_time(moment: dt.datetime, zone) -> str:
 # --- the librarians' group (Russian) ---------------------------------------------------------------
 
 
-def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answered: tuple[str, dt.datetime] | None = None) -> str:
+def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answered: tuple[str, dt.datetime] | None = None,
+         answered_with: Entry | None = None) -> str:
     """The ticket's card: who asks, what, what the matcher considered; its state. Never a phone number."""
     question = escaped_chunks(ticket.question, CARD_QUESTION_LIMIT)
     shown = question[0] + ("…" if len(question) > 1 else "")
@@ -279,7 +280,10 @@ def card(ticket: Ticket, first_name: str, kb: KnowledgeBase, zone=None, *, answe
         lines.append(escape(t(locales.GROUP, "card_candidates", candidates=candidates)))
     if ticket.status == "taken" and ticket.taken_by:
         lines.append(escape(t(locales.GROUP, "card_taken", librarian=ticket.taken_by)))
-    if answered:
+    if answered and answered_with is not None:
+        lines.append(escape(t(locales.GROUP, "card_answered_with", entry=answered_with.title["ru"], librarian=answered[0],
+                              when=local_time(answered[1], zone))))
+    elif answered:
         lines.append(escape(t(locales.GROUP, "card_answered", librarian=answered[0], when=local_time(answered[1], zone))))
     if ticket.status == "closed" and ticket.closed_at:
         closed_by = t(locales.GROUP, "closed_automatically") if ticket.closed_by == "auto" else ticket.closed_by or "—"
@@ -308,6 +312,28 @@ def card_keyboard(ticket: Ticket, answered: bool = False) -> InlineKeyboardMarku
     if answered:
         row.append(InlineKeyboardButton(t(locales.GROUP, "button_draft"), callback_data=data(callbacks.Draft(ticket.id))))
     return InlineKeyboardMarkup([row]) if row else None
+
+
+def with_suggestions(markup: InlineKeyboardMarkup | None, ticket: Ticket,
+                     entries: tuple[Entry, ...]) -> InlineKeyboardMarkup | None:
+    """The card's keyboard with one row per suggested entry under it (an open ticket only): pressed, the
+    citizen gets that entry. An entry whose button data would not fit Telegram's 64 bytes is left out."""
+    rows = [list(row) for row in markup.inline_keyboard] if markup else []
+    if ticket.is_open:
+        for entry in entries:
+            value = data(callbacks.Suggestion(ticket.id, entry.id))
+            if len(value.encode()) <= callbacks.MAX_DATA:
+                rows.append([InlineKeyboardButton(t(locales.GROUP, "button_suggestion", title=clip(entry.title["ru"], 50)),
+                                                  callback_data=value)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def entry_answer(entry: Entry, lang: str, number: int) -> Shown:
+    """A librarian's answer with an entry, for the citizen: one line saying a librarian chose it, then the
+    entry exactly as the bot answers with it (title, text, links; Helpful / Not helpful, the walkthrough)."""
+    lang = content_lang(lang)
+    header = escape(t(lang, "librarian_chose_entry", number=number))
+    return Shown(clip(header + "\n\n" + entry_text(entry, lang)), answer_keyboard(entry, lang))
 
 
 def age(created_at: dt.datetime, now: dt.datetime) -> str:

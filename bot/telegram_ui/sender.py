@@ -17,6 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import locales
 from bot.delivery import Blocked, Card, DeliveryError, Refused, RetryLater, Unreachable
+from bot.knowledge import Entry
 from bot.helpdesk import HelpDesk
 from bot.telegram_ui import render
 from bot.telegram_ui.limiter import retry_seconds, without_retries
@@ -67,7 +68,8 @@ class TelegramSender:
         with translated():
             sent = await self.bot.send_message(
                 self.group_id, render.card(card.ticket, card.citizen_name, card.kb, self.zone),
-                parse_mode=ParseMode.HTML, reply_markup=render.card_keyboard(card.ticket))
+                parse_mode=ParseMode.HTML,
+                reply_markup=render.with_suggestions(render.card_keyboard(card.ticket), card.ticket, card.suggestions))
         return sent.message_id
 
     async def send_card_rest(self, ticket: Ticket, card_id: int) -> list[int]:
@@ -86,9 +88,11 @@ class TelegramSender:
         try:
             with translated():
                 await self.bot.edit_message_text(
-                    render.card(card.ticket, card.citizen_name, card.kb, self.zone, answered=card.answered),
+                    render.card(card.ticket, card.citizen_name, card.kb, self.zone, answered=card.answered,
+                                answered_with=card.answered_with),
                     chat_id=self.group_id, message_id=card_id, parse_mode=ParseMode.HTML,
-                    reply_markup=render.card_keyboard(card.ticket, answered=card.answered is not None))
+                    reply_markup=render.with_suggestions(render.card_keyboard(card.ticket, answered=card.answered is not None),
+                                                         card.ticket, card.suggestions))
         except Refused as error:
             if "not modified" not in str(error).lower():
                 raise
@@ -114,6 +118,14 @@ class TelegramSender:
                 header = render.t(lang, "librarian_answer", number=ticket.id, text="").rstrip()
                 await self.bot.copy_message(chat_id, message.source_chat_id, message.source_message_id, caption=header)
                 await self._send_long(chat_id, message.text)
+
+    async def send_entry_to_citizen(self, citizen: Citizen, ticket: Ticket, message: TicketMessage,
+                                    entry: Entry) -> None:
+        """In the ticket's language, as the bot's own answer with the entry, under a line naming the ticket."""
+        shown = render.entry_answer(entry, ticket.lang, ticket.id)
+        with translated():
+            await self.bot.send_message(int(citizen.external_id), shown.html, parse_mode=ParseMode.HTML,
+                                        disable_web_page_preview=True, reply_markup=shown.markup)
 
     async def send_to_group(self, ticket: Ticket, message: TicketMessage, citizen_name: str,
                             card_id: int | None) -> list[int]:

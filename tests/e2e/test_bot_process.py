@@ -117,7 +117,7 @@ async def test_answer_ticket_card_and_librarian_reply(world) -> None:
     asked = emulator.send_text(citizen, None, "где купить билет на концерт в темиртау")
     await emulator.wait_for("#1", chat=citizen, after=asked)
     card = await emulator.wait_for("где купить билет", chat=group)
-    assert "Айгуль" in card["text"] and buttons(card) == ["t:1", "z:1"]
+    assert "Айгуль" in card["text"] and buttons(card)[:2] == ["t:1", "z:1"]  # then the suggested entries
 
     librarian = emulator.user(7101, "Гульнар")
     emulator.send_text(group, librarian, "Билеты продаются в кассе Дворца культуры.", reply_to=card["message_id"])

@@ -19,6 +19,11 @@ QUESTION = "какая погода завтра в темиртау"
 KAZAKH_QUESTION = "ертең Теміртауда ауа райы қандай болады"
 
 
+def card_buttons(call) -> list[str]:
+    """The card's own buttons (take, close, release ...), without the suggested entries under them."""
+    return [b for b in call.buttons if not b.startswith("ae:")]
+
+
 @pytest.fixture
 def tg(tg_any: TG) -> TG:
     """These tests run on SQLite and on PostgreSQL."""
@@ -165,7 +170,7 @@ async def test_release_button_puts_the_ticket_back_and_redraws_the_card(tg: TG) 
     number, card = await card_of(tg)
     await tg.press(MARIA, f"t:{number}", card)
     taken = tg.card_edits(number, card["message_id"])[-1]
-    assert taken.buttons == [f"z:{number}", f"u:{number}"]
+    assert card_buttons(taken) == [f"z:{number}", f"u:{number}"]
     assert [b["text"] for b in taken.params["reply_markup"]["inline_keyboard"][0]] == [group("button_close"),
                                                                                        group("button_release")]
     tg.clear()
@@ -177,7 +182,7 @@ async def test_release_button_puts_the_ticket_back_and_redraws_the_card(tg: TG) 
     ticket = await tg.ticket(number)
     assert (ticket.status, ticket.taken_by) == ("open", None)
     (edit,) = tg.card_edits(number, card["message_id"])
-    assert edit.buttons == [f"t:{number}", f"z:{number}"] and "Взял(а)" not in edit.text
+    assert card_buttons(edit) == [f"t:{number}", f"z:{number}"] and "Взял(а)" not in edit.text
 
     other = await tg.press(ERZHAN, f"t:{number}", card)  # anyone may take it now
     assert tg.answer_to(other)["text"] == group("take_ok", number=number)
@@ -250,7 +255,7 @@ async def test_release_command(tg: TG) -> None:
 
     assert tg.last(GROUP_ID).text == group("release_ok", number=number)
     assert (await tg.ticket(number)).status == "open"
-    assert tg.card_edits(number, card["message_id"])[-1].buttons == [f"t:{number}", f"z:{number}"]
+    assert card_buttons(tg.card_edits(number, card["message_id"])[-1]) == [f"t:{number}", f"z:{number}"]
     await tg.cmd(MARIA, f"/release #{number}", GROUP_ID)
     assert tg.last(GROUP_ID).text == group("release_not_taken", number=number)
 

@@ -37,7 +37,7 @@ async def test_unmatched_question_opens_a_ticket_and_posts_its_card(tg: TG) -> N
     assert told.startswith(ru("escalated", number=1)) and "Библиотекари отвечают: Пн–Вс" in told
     card = tg.card(1)
     assert card.params["parse_mode"] == "HTML"
-    assert card.buttons == ["t:1", "z:1"]
+    assert card.buttons == ["t:1", "z:1", "ae:1:library-access-points"]  # the suggestion: see test_answers.py
     assert [b["text"] for b in card.params["reply_markup"]["inline_keyboard"][0]] == [group("button_take"),
                                                                                       group("button_close")]
     assert card.text.startswith("#1 · ru · Айгуль · ")
@@ -88,7 +88,7 @@ async def test_librarian_reply_reaches_the_citizen_and_a_second_round_works(tg: 
     edit = tg.card_edits(1, card_id)[-1]
     assert "Ответил(а): Мария Иванова" in edit.text
     assert "Взял(а): Мария Иванова" in edit.text  # replying takes an open ticket
-    assert edit.buttons == ["z:1", "u:1", "d:1"]
+    assert edit.buttons == ["z:1", "u:1", "d:1", "ae:1:library-access-points"]
     ticket = await tg.ticket(1)
     assert (ticket.status, ticket.taken_by) == ("taken", "Мария Иванова")
     assert ticket.first_reply_at is not None
@@ -182,7 +182,7 @@ async def test_two_librarians_press_take(tg: TG) -> None:
     ticket = await tg.ticket(1)
     assert (ticket.status, ticket.taken_by) == ("taken", "Мария Иванова")
     (edit,) = tg.card_edits(1, card["message_id"])  # the second press changes nothing
-    assert "Взял(а): Мария Иванова" in edit.text and edit.buttons == ["z:1", "u:1"]
+    assert "Взял(а): Мария Иванова" in edit.text and edit.buttons == ["z:1", "u:1", "ae:1:library-access-points"]
 
     again = await tg.press(MARIA, "t:1", card)
     assert tg.answer_to(again)["text"] == group("take_ok", number=1)
