@@ -19,6 +19,9 @@ from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem
 from bot.knowledge.indexed import Knowledge, Reloaded
 from bot.matching import Decision, group_similar
 from bot.places import AccessPoint
+from bot.reminders import ReminderPass, Timers
+from bot.workhours import WorkingTime
+from bot.desk_stats import DeskStats, desk_figures
 from bot.results import (Answer, Clarify, Escalated, FollowUp, InboxItem, LibrarianAnswer, LibrarianReply,  # noqa: F401
                          Rated, Reply, SmallTalk, Stats, TicketClosed, mentioned_ticket)
 from bot.smalltalk import SmallTalkWords
@@ -34,7 +37,7 @@ UPDATES_KEPT = dt.timedelta(days=2)  # how long a handled update is remembered (
 
 
 class HelpDesk:
-    def __init__(self, knowledge: Knowledge, store: Storage, *, hours=None,
+    def __init__(self, knowledge: Knowledge, store: Storage, *, hours=None, timers: Timers | None = None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         self.knowledge = knowledge
         self.store = store
@@ -42,6 +45,11 @@ class HelpDesk:
         self.clock = clock
         self.small_talk = SmallTalkWords()
         self.outbox = Outbox(store, lambda: self.knowledge.kb)
+        self.reminders = ReminderPass(store, timers or Timers.off(), self.working_time, lambda: self.clock())
+
+    def working_time(self, hours=None) -> WorkingTime:
+        """The librarians' hours (these, else the desk's) less the holidays of the knowledge base serving now."""
+        return WorkingTime.of(hours or self.hours, (holiday.date for holiday in self.knowledge.kb.holidays))
 
     # --- the knowledge base ---------------------------------------------------------------------
 
@@ -177,10 +185,8 @@ class HelpDesk:
             return Escalated(latest, latest.lang, None, new=False)
         ticket = await self.store.tickets.open(citizen.id, privacy.mask(question), lang, kind=kind,
                                               entry_id=entry_id, step=step, candidates=candidates)
-        now = self.clock()
-        opens_at = None
-        if self.hours is not None and not self.hours.is_open(now):
-            opens_at = self.hours.next_opening(now)
+        now, calendar = self.clock(), self.working_time()
+        opens_at = None if calendar.is_working(now) else calendar.next_opening(now)  # holidays skipped
         return Escalated(ticket, lang, opens_at)
 
     async def decline(self, citizen: Citizen, question: str, lang: str, *,
@@ -336,8 +342,8 @@ class HelpDesk:
     # --- delivery and the updates of a front end that receives them (Telegram) ------------------
 
     async def deliver(self, sender: Sender) -> int:
-        """One delivery pass through `sender` (see bot.delivery); how many deliveries succeeded."""
-        return await self.outbox.deliver(sender)
+        """One delivery pass through `sender` (bot.delivery), then reminders (bot.reminders); how many were sent."""
+        return await self.outbox.deliver(sender) + await self.reminders.deliver(sender)
 
     async def admit(self, update_id: int, chat_id: int | None = None, *, take_over_after: float | None = None,
                     payload: str | None = None, counted: bool = True) -> int | None:
@@ -386,6 +392,11 @@ class HelpDesk:
         groups = group_similar(raw.unmatched, self.knowledge.matcher)[:20]
         return Stats(days, total, shares, raw.feedback.get(True, 0), raw.feedback.get(False, 0),
                      raw.open_tickets, median, groups)
+
+    async def desk_stats(self, days: int = 30, *, hours=None, take_minutes: float = 30.0) -> DeskStats:
+        """The librarians' response times in working minutes, for `egov-bot stats` (bot.desk_stats)."""
+        times = await self.store.reminders.ticket_times(utcnow() - dt.timedelta(days=days))
+        return desk_figures(times, self.working_time(hours), take_minutes)
 
     async def drafts_yaml(self) -> str:
         """Every draft as a knowledge-base entry for an editor to review and complete."""

@@ -132,6 +132,15 @@ class SynonymGroup:
 
 
 @dataclass(frozen=True)
+class Holiday:
+    """A public holiday (a day off) of settings.yaml: librarians do not work on it."""
+
+    date: dt.date
+    name: str
+    moves: bool = False  # its date changes every year (Курбан айт): to be checked each year
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     directory: Path
     categories: tuple[Category, ...]
@@ -139,6 +148,7 @@ class KnowledgeBase:
     synonyms: tuple[SynonymGroup, ...]
     official_domains: tuple[str, ...]
     warnings: tuple[Problem, ...] = ()
+    holidays: tuple[Holiday, ...] = ()  # settings.yaml: the days off of the librarians' working time
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)

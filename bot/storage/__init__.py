@@ -11,6 +11,7 @@ from bot.storage.citizens import Citizens
 from bot.storage.database import Database, StoreError, default_database_url
 from bot.storage.insights import Insights
 from bot.storage.outbox import Outbox
+from bot.storage.reminders import Reminders
 from bot.storage.tickets import Tickets
 from bot.storage.updates import Updates
 
@@ -18,7 +19,7 @@ __all__ = ["Storage", "StoreError", "default_database_url"]
 
 
 class Storage:
-    """Citizens, tickets, what is to be delivered, incoming updates, and what editors learn from."""
+    """Citizens, tickets, what is to be delivered, incoming updates, what editors learn from, and reminders."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -27,6 +28,7 @@ class Storage:
         self.outbox = Outbox(database)
         self.updates = Updates(database)
         self.insights = Insights(database)
+        self.reminders = Reminders(database)
 
     @classmethod
     def from_url(cls, url: str) -> "Storage":

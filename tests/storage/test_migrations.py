@@ -17,7 +17,7 @@ from bot.storage import Storage
 from bot.storage.database import INITIAL_REVISION, alembic_config
 from bot.storage.schema import Base
 
-HEAD = "0006"
+HEAD = "0007"
 
 
 async def differences(store: Storage) -> list:
