@@ -128,6 +128,8 @@ class Settings:
     send_rate: float = 30.0  # messages a second the bot sends overall (Telegram's limit is about 30)
     instance_timeout: float = 60.0  # seconds an instance may be silent before others take over its updates
     ticket_idle_hours: float = 72.0  # an answered ticket silent this long closes by itself
+    take_reminder_minutes: float = 30.0  # working minutes an untaken ticket waits before a reminder (0: none)
+    reply_reminder_minutes: float = 60.0  # working minutes a taken, unanswered ticket waits before one (0: none)
 
 
     @classmethod
@@ -160,7 +162,8 @@ class Settings:
             if not re.fullmatch(r"\d+", item):
                 raise ConfigError(f"EDITOR_IDS must be Telegram user ids separated by commas, not {item!r}")
             editors.add(int(item))
-        hours = LibrarianHours.parse(get("LIBRARIAN_HOURS") or DEFAULT_HOURS, get("LIBRARIAN_TIMEZONE") or DEFAULT_TIMEZONE)
+        hours = librarian_hours(values)
+        take, reply = reminder_minutes(values)
         flood = get("FLOOD_LIMIT") or "10"
         if not flood.isdigit():
             raise ConfigError(f"FLOOD_LIMIT must be a whole number of messages a minute (0: no limit), not {flood!r}")
@@ -194,7 +197,30 @@ class Settings:
             send_rate=send_rate,
             instance_timeout=float(timeout),
             ticket_idle_hours=float(idle),
+            take_reminder_minutes=take,
+            reply_reminder_minutes=reply,
         )
+
+
+def librarian_hours(values: Mapping[str, str]) -> LibrarianHours:
+    """LIBRARIAN_HOURS in LIBRARIAN_TIMEZONE (ConfigError naming the one that is malformed)."""
+    return LibrarianHours.parse(resolved(values, "LIBRARIAN_HOURS", DEFAULT_HOURS),
+                                resolved(values, "LIBRARIAN_TIMEZONE", DEFAULT_TIMEZONE))
+
+
+def reminder_minutes(values: Mapping[str, str]) -> tuple[float, float]:
+    """TAKE_REMINDER_MINUTES (default 30) and REPLY_REMINDER_MINUTES (default 60): working minutes, 0 turns one off."""
+    found = []
+    for name, default in (("TAKE_REMINDER_MINUTES", "30"), ("REPLY_REMINDER_MINUTES", "60")):
+        text = resolved(values, name, default)
+        try:
+            minutes = float(text)
+        except ValueError:
+            minutes = -1.0
+        if not 0 <= minutes <= 100_000:
+            raise ConfigError(f"{name} must be a number of working minutes (0: no reminder), not {text!r}")
+        found.append(minutes)
+    return found[0], found[1]
 
 
 def environment(env_file: Path | None = Path(".env"), environ: Mapping[str, str] | None = None,

@@ -17,7 +17,7 @@ from typing import Awaitable, Callable, Protocol
 
 from bot import locales
 from bot.knowledge import Entry, KnowledgeBase
-from bot.domain import Citizen, Ticket, TicketMessage
+from bot.domain import Citizen, Digest, Reminder, Ticket, TicketMessage
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,12 @@ class Sender(Protocol):
 
     async def send_note(self, text: str) -> None:
         """A note for the librarians' group."""
+
+    async def send_reminder(self, reminder: Reminder) -> int:
+        """A reminder in the group, as a reply to the ticket's card (bot.reminders); its message id."""
+
+    async def send_digest(self, digest: Digest) -> int:
+        """The tickets that arrived outside working hours, in one message (bot.reminders); its message id."""
 
 
 # --- the passes --------------------------------------------------------------------------------------------

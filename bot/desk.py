@@ -50,12 +50,21 @@ class LibrarianDesk:
     # --- the queue at a glance -------------------------------------------------------------------
 
     def waited_minutes(self, since: dt.datetime, now: dt.datetime) -> int:
-        """How long a ticket has waited, in minutes: the one place /queue's ages are counted."""
-        return int((now - since).total_seconds() // 60)
+        """How long a ticket has waited, in the librarians' working minutes: the one place /queue's ages are counted."""
+        return int(self.working_time().minutes_between(since, now))
 
     def past_reminder(self, ticket: Ticket, waited_minutes: int, waiting_for_citizen: bool) -> bool:
-        """Whether /queue marks the ticket as past a reminder: the hook for the reminder settings (none yet)."""
-        return False
+        """Whether /queue marks the ticket as past its reminder: nobody took it for TAKE_REMINDER_MINUTES, or
+        it was taken REPLY_REMINDER_MINUTES ago and still waits for a librarian's answer (as bot.reminders counts)."""
+        if waiting_for_citizen:
+            return False
+        timers = self.reminders.timers
+        if ticket.status == "open":
+            return bool(timers.take_minutes) and waited_minutes >= timers.take_minutes
+        if ticket.taken_at is None or not timers.reply_minutes:
+            return False
+        now = self.clock().astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return self.waited_minutes(ticket.taken_at, now) >= timers.reply_minutes
 
     async def queue_view(self) -> list[QueueItem]:
         """Open tickets, oldest first: how long each has waited and whose turn it is."""

@@ -193,3 +193,62 @@ class StatsFigures:
     open_tickets: int             # open now, whenever they were opened
     waits: list[float]            # seconds from a ticket to its first librarian reply
     unmatched: list[str]          # questions the bot escalated or asked to clarify
+
+
+# --- reminders and the out-of-hours digest (bot/reminders.py) -----------------------------------------------
+
+
+class ReminderKind(StrEnum):
+    """What the librarians' group is reminded of."""
+
+    TAKE = "take"      # an open ticket nobody took (or answered) for TAKE_REMINDER_MINUTES working minutes
+    REPLY = "reply"    # a taken ticket without a librarian's reply for REPLY_REMINDER_MINUTES
+    DIGEST = "digest"  # the ticket arrived outside working hours: listed once when the hours begin
+
+
+@dataclass(frozen=True)
+class ReminderState:
+    """A reminder (or a ticket's place in a digest) already stored: sent or given up (done), or still due."""
+
+    key: str
+    kind: ReminderKind
+    done: bool
+    lease_until: dt.datetime | None  # claimed by an instance (or to be retried) until then
+    attempts: int = 0
+    batch: str | None = None  # a digest item: the digest it belongs to
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An open ticket whose card is in the group, with the reminders stored for it (the reminder pass's view)."""
+
+    ticket: Ticket
+    librarian_id: int | None  # the Telegram id of the librarian who took it
+    reminders: dict[ReminderKind, ReminderState]
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder for the group, as the front end shows it (a reply to the ticket's card)."""
+
+    kind: ReminderKind
+    ticket: Ticket
+    minutes: int              # working minutes it has waited
+    librarian_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The tickets that arrived outside working hours, oldest first, for the start of the hours."""
+
+    tickets: tuple[Ticket, ...]
+    opens_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class TicketTimes:
+    """When a ticket arrived, got its first librarian reply and was closed (for `egov-bot stats`)."""
+
+    created_at: dt.datetime
+    first_reply_at: dt.datetime | None
+    closed_at: dt.datetime | None

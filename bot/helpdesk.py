@@ -16,10 +16,13 @@ from bot import locales, places, privacy, suggested
 from bot import text as textnorm
 from bot.delivery import Outbox, Sender
 from bot.desk import LibrarianDesk
+from bot.editors import EditorDesk
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem
 from bot.knowledge.indexed import Knowledge, Reloaded
 from bot.matching import Decision, group_similar
 from bot.places import AccessPoint
+from bot.reminders import ReminderPass, Timers
+from bot.workhours import WorkingTime
 from bot.results import (Answer, Clarify, Escalated, FollowUp, InboxItem, LibrarianAnswer, LibrarianReply,  # noqa: F401
                          Rated, Reply, SmallTalk, Stats, TicketClosed, mentioned_ticket)
 from bot.smalltalk import SmallTalkWords
@@ -34,8 +37,8 @@ RATING_WINDOW = dt.timedelta(days=7)  # a bare 1-5 rates a ticket closed this re
 UPDATES_KEPT = dt.timedelta(days=2)  # how long a handled update is remembered (duplicates come sooner)
 
 
-class HelpDesk(LibrarianDesk):
-    def __init__(self, knowledge: Knowledge, store: Storage, *, hours=None,
+class HelpDesk(LibrarianDesk, EditorDesk):
+    def __init__(self, knowledge: Knowledge, store: Storage, *, hours=None, timers: Timers | None = None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         self.knowledge = knowledge
         self.store = store
@@ -43,6 +46,11 @@ class HelpDesk(LibrarianDesk):
         self.clock = clock
         self.small_talk = SmallTalkWords()
         self.outbox = Outbox(store, lambda: self.knowledge.kb, suggest=self.suggestions)
+        self.reminders = ReminderPass(store, timers or Timers.off(), self.working_time, lambda: self.clock())
+
+    def working_time(self, hours=None) -> WorkingTime:
+        """The librarians' hours (these, else the desk's) less the holidays of the knowledge base serving now."""
+        return WorkingTime.of(hours or self.hours, (holiday.date for holiday in self.knowledge.kb.holidays))
 
     # --- the knowledge base ---------------------------------------------------------------------
 
@@ -178,10 +186,8 @@ class HelpDesk(LibrarianDesk):
             return Escalated(latest, latest.lang, None, new=False)
         ticket = await self.store.tickets.open(citizen.id, privacy.mask(question), lang, kind=kind,
                                               entry_id=entry_id, step=step, candidates=candidates)
-        now = self.clock()
-        opens_at = None
-        if self.hours is not None and not self.hours.is_open(now):
-            opens_at = self.hours.next_opening(now)
+        now, calendar = self.clock(), self.working_time()
+        opens_at = None if calendar.is_working(now) else calendar.next_opening(now)  # holidays skipped
         return Escalated(ticket, lang, opens_at)
 
     async def decline(self, citizen: Citizen, question: str, lang: str, *,
@@ -346,8 +352,8 @@ class HelpDesk(LibrarianDesk):
     # --- delivery and the updates of a front end that receives them (Telegram) ------------------
 
     async def deliver(self, sender: Sender) -> int:
-        """One delivery pass through `sender` (see bot.delivery); how many deliveries succeeded."""
-        return await self.outbox.deliver(sender)
+        """One delivery pass through `sender` (bot.delivery), then reminders (bot.reminders); how many were sent."""
+        return await self.outbox.deliver(sender) + await self.reminders.deliver(sender)
 
     async def admit(self, update_id: int, chat_id: int | None = None, *, take_over_after: float | None = None,
                     payload: str | None = None, counted: bool = True) -> int | None:
@@ -383,39 +389,6 @@ class HelpDesk(LibrarianDesk):
     async def shutdown(self) -> None:
         """Close the database connections."""
         await self.store.dispose()
-
-    # --- editors --------------------------------------------------------------------------------
-
-    async def stats(self, days: int = 30) -> Stats:
-        since = utcnow() - dt.timedelta(days=days)
-        raw = await self.store.insights.stats(since)
-        total = sum(raw.outcomes.values())
-        shares = {kind: (raw.outcomes.get(kind, 0) / total if total else 0.0)
-                  for kind in ("answer", "clarify", "escalate")}
-        median = statistics.median(raw.waits) if raw.waits else None
-        groups = group_similar(raw.unmatched, self.knowledge.matcher)[:20]
-        return Stats(days, total, shares, raw.feedback.get(True, 0), raw.feedback.get(False, 0),
-                     raw.open_tickets, median, groups)
-
-    async def drafts_yaml(self) -> str:
-        """Every draft as a knowledge-base entry for an editor to review and complete."""
-        entries = []
-        for draft in await self.store.insights.drafts():
-            other = "kk" if draft.lang == "ru" else "ru"
-            entries.append({
-                "id": f"draft-{draft.ticket_id}",
-                "category": "TODO",
-                "title": {draft.lang: draft.question[:80], other: "TODO"},
-                "questions": {draft.lang: [draft.question], other: ["TODO"]},
-                "answer": {draft.lang: draft.answer, other: "TODO"},
-                "links": [],
-                "source": f"librarian answer to ticket #{draft.ticket_id} by {draft.created_by}",
-                "reviewed": draft.created_at.date().isoformat(),
-            })
-        return yaml.safe_dump(entries, allow_unicode=True, sort_keys=False, width=100) if entries else ""
-
-    async def suggestions_yaml(self) -> str:  # `egov-bot kb suggestions`: wordings answered with an entry
-        return await suggested.variants_yaml(self.store, self.knowledge)
 
 
 def scores(decision: Decision) -> list[dict]:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the database commands import SQLAlchemy when they run, not 
     import argparse
 
     from bot.helpdesk import HelpDesk, Knowledge
+    from bot.reminders import Timers
 
 T = TypeVar("T")
 
@@ -86,7 +87,8 @@ def database_errors() -> Iterator[None]:
         raise UsageError(str(error)) from None
 
 
-def build_helpdesk(knowledge: str | None, url: str, hours: config.LibrarianHours | None = None) -> HelpDesk:
+def build_helpdesk(knowledge: str | None, url: str, hours: config.LibrarianHours | None = None,
+                   timers: Timers | None = None) -> HelpDesk:
     """The HelpDesk of every command: the library of --knowledge / KNOWLEDGE_DIR over the database at `url`.
     Whoever holds it disposes its store: open_helpdesk() at its end, the Telegram application at shutdown."""
     from bot.helpdesk import HelpDesk
@@ -95,7 +97,7 @@ def build_helpdesk(knowledge: str | None, url: str, hours: config.LibrarianHours
     knowledge = load_indexed_knowledge(knowledge)
     with database_errors():
         store = Storage.from_url(url)
-    return HelpDesk(knowledge, store, hours=hours)
+    return HelpDesk(knowledge, store, hours=hours, timers=timers)
 
 
 @asynccontextmanager

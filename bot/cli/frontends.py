@@ -44,7 +44,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except config.ConfigError as error:
         raise UsageError(str(error)) from None
     # The application runs its own event loop and disposes the store at shutdown: no open_helpdesk() here.
-    helpdesk = build_helpdesk(str(settings.knowledge_dir), settings.database_url, settings.hours)
+    from bot.reminders import Timers
+
+    timers = Timers(settings.take_reminder_minutes, settings.reply_reminder_minutes)
+    helpdesk = build_helpdesk(str(settings.knowledge_dir), settings.database_url, settings.hours, timers)
     if not args.no_migrate:
         run_async(upgrade_database(settings.database_url))  # a store of its own, in an event loop of its own
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)

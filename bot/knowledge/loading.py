@@ -17,6 +17,8 @@ from bot.knowledge.model import (ANSWER_HARD_LIMIT, ANSWER_SOFT_LIMIT, DEFAULT_O
                                  URL_IN_TEXT, Category, Entry, KnowledgeBase, KnowledgeError, Link, Problem,
                                  SynonymGroup, is_home_page, russian_only_page)
 from bot.knowledge.replies import load_replies
+from bot.knowledge.holidays import read_holidays
+from bot.knowledge.model import Holiday
 from bot.knowledge.yaml_lines import line_of, read_yaml
 
 
@@ -131,12 +133,23 @@ class YamlChecker:
             result.append(Category(cat_id, title, order))
         return sorted(result, key=lambda c: (c.order, c.id))
 
+    def settings(self) -> Any:
+        """settings.yaml as read (once: its problems are reported once); None when there is none."""
+        if not hasattr(self, "_settings"):
+            path = self.directory / "settings.yaml"
+            self._settings = read_yaml(path, self.shown(path), self.problems) if path.is_file() else None
+        return self._settings
+
+    def holidays(self, today: dt.date) -> tuple[Holiday, ...]:
+        data = self.settings()
+        return read_holidays(self, data, self.shown(self.directory / "settings.yaml"), today) if isinstance(data, dict) else ()
+
     def official_domains(self) -> tuple[str, ...]:
         path = self.directory / "settings.yaml"
         if not path.is_file():
             return DEFAULT_OFFICIAL_DOMAINS
         shown = self.shown(path)
-        data = read_yaml(path, shown, self.problems)
+        data = self.settings()
         if not isinstance(data, dict):
             if data is not None:
                 self.error(shown, line_of(data), "expected settings as 'key: value' lines")
@@ -361,6 +374,7 @@ def load_knowledge(directory: Path | str, *, today: dt.date | None = None) -> Kn
     loader = YamlChecker(directory)
     categories = loader.categories()
     domains = loader.official_domains()
+    holidays = loader.holidays(today)
     groups = loader.synonyms()
     entries = loader.entries({c.id for c in categories}, domains, today)
     if not entries and not any(p.severity == "error" for p in loader.problems):
@@ -377,4 +391,5 @@ def load_knowledge(directory: Path | str, *, today: dt.date | None = None) -> Kn
         official_domains=domains,
         warnings=tuple(loader.problems),
         replies=tuple(replies),
+        holidays=holidays,
     )

@@ -144,6 +144,15 @@ class CannedReply:
 
 
 @dataclass(frozen=True)
+class Holiday:
+    """A public holiday (a day off) of settings.yaml: librarians do not work on it."""
+
+    date: dt.date
+    name: str
+    moves: bool = False  # its date changes every year (Курбан айт): to be checked each year
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     directory: Path
     categories: tuple[Category, ...]
@@ -155,6 +164,7 @@ class KnowledgeBase:
 
     def reply(self, reply_id: str) -> CannedReply | None:
         return next((r for r in self.replies if r.id == reply_id), None)
+    holidays: tuple[Holiday, ...] = ()  # settings.yaml: the days off of the librarians' working time
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)

@@ -12,6 +12,7 @@ from bot.storage.database import Database, StoreError, default_database_url
 from bot.storage.insights import Insights
 from bot.storage.outbox import Outbox
 from bot.storage.suggested import Suggested
+from bot.storage.reminders import Reminders
 from bot.storage.tickets import Tickets
 from bot.storage.updates import Updates
 
@@ -19,7 +20,7 @@ __all__ = ["Storage", "StoreError", "default_database_url"]
 
 
 class Storage:
-    """Citizens, tickets, what is to be delivered, incoming updates, and what editors learn from."""
+    """Citizens, tickets, what is to be delivered, incoming updates, what editors learn from, and reminders."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -29,6 +30,7 @@ class Storage:
         self.updates = Updates(database)
         self.insights = Insights(database)
         self.suggested = Suggested(database)  # answers with an entry and the wordings they suggest
+        self.reminders = Reminders(database)
 
     @classmethod
     def from_url(cls, url: str) -> "Storage":

@@ -192,6 +192,25 @@ class InstanceRow(Base):
     seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class ReminderRow(Base):
+    """Reminders in the librarians' group and the out-of-hours digests, as the delivery pass claims and sends
+    them: the key makes each one once ("take:12", "reply:12"; "digest@<opening>" is a digest message and
+    "digest:12" a ticket's line in it). A row is inserted by the instance that sends it, with a lease."""
+
+    __tablename__ = "reminders"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # take, reply, digest
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), default=None, index=True)
+    batch: Mapped[str | None] = mapped_column(String(64), default=None, index=True)  # a digest item: its digest's key
+    done: Mapped[bool] = mapped_column(default=False)  # sent, or given up
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)  # an instance sends it (or retries) then
+    attempts: Mapped[int] = mapped_column(default=0)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)  # the reminder in the group
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
 def as_ticket(row: TicketRow) -> Ticket:
     return Ticket(
         row.id, row.citizen_id, TicketStatus(row.status), TicketKind(row.kind), row.lang, row.question, row.entry_id,

@@ -4,7 +4,9 @@ with, one per ticket and entry."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+import datetime as dt
+
+from sqlalchemy import distinct, func, select, update
 
 from bot.domain import OPEN_STATUSES, Direction, SuggestedVariant, TicketMessage, utcnow
 from bot.storage.database import Database
@@ -48,6 +50,15 @@ class Suggested:
                 select(TicketMessageRow.entry_id)
                 .where(TicketMessageRow.ticket_id == ticket_id, TicketMessageRow.direction == Direction.LIBRARIAN)
                 .order_by(TicketMessageRow.id.desc()).limit(1))
+
+    async def answered_tickets(self, since: dt.datetime) -> int:
+        """Tickets opened since then that a librarian answered with a knowledge-base entry."""
+        async with self._sessions.begin() as session:
+            return await session.scalar(
+                select(func.count(distinct(TicketMessageRow.ticket_id)))
+                .join(TicketRow, TicketRow.id == TicketMessageRow.ticket_id)
+                .where(TicketMessageRow.entry_id.is_not(None), TicketMessageRow.direction == Direction.LIBRARIAN,
+                       TicketRow.created_at >= since)) or 0
 
     async def variants(self) -> list[SuggestedVariant]:
         """Every suggested wording, oldest first."""

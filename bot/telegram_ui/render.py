@@ -15,7 +15,7 @@ from bot.knowledge import Category, Entry, KnowledgeBase
 from bot.places import AccessPoint
 from bot.telegram_ui import callbacks
 from bot.telegram_ui.callbacks import data
-from bot.domain import FORGOTTEN, Ticket
+from bot.domain import FORGOTTEN, Digest, Reminder, ReminderKind, Ticket
 from bot.results import QueueItem
 
 MAX_TEXT = 4000  # Telegram's limit is 4096 characters
@@ -360,3 +360,39 @@ def queue_item(item: QueueItem) -> str:
         waiting += " " + t(locales.GROUP, "queue_past_reminder")
     return t(locales.GROUP, "queue_item", number=ticket.id, age=minutes_text(item.waited_minutes), state=state,
              waiting=waiting, question=clip(ticket.question, 80))
+
+
+# --- reminders and the out-of-hours digest (bot.reminders) ---------------------------------------------------
+
+REMINDER_QUESTION_LIMIT = 300  # characters of the question quoted in a reminder
+DIGEST_QUESTION_LIMIT = 120  # in a digest line: about 30 tickets fit one message
+
+
+def reminder(item: Reminder) -> str:
+    """"⏰ #12 ждёт 30 мин ...: <question>"; a reply reminder names (and mentions) the librarian who took it."""
+    ticket = item.ticket
+    question = escape(clip(ticket.question, REMINDER_QUESTION_LIMIT))
+    if item.kind == ReminderKind.REPLY:
+        name = escape(ticket.taken_by or "—")
+        if item.librarian_id:
+            name = f'<a href="tg://user?id={int(item.librarian_id)}">{name}</a>'
+        text = t(locales.GROUP, "reminder_reply", number=ticket.id, librarian="\x00", minutes=item.minutes, question="\x01")
+        return escape(text).replace("\x00", name).replace("\x01", question)
+    text = t(locales.GROUP, "reminder_take", number=ticket.id, minutes=item.minutes, question="\x01")
+    return escape(text).replace("\x01", question)
+
+
+def digest(item: Digest, zone=None) -> list[str]:
+    """The out-of-hours digest, oldest first, in as many messages as it takes (usually one)."""
+    lines = [escape(t(locales.GROUP, "digest_title", count=len(item.tickets)))]
+    for ticket in item.tickets:
+        lines.append(escape(t(locales.GROUP, "digest_item", number=ticket.id, when=local_time(ticket.created_at, zone),
+                              question=clip(ticket.question, DIGEST_QUESTION_LIMIT))))
+    pieces, current = [], ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > MAX_TEXT:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return pieces + [current]

@@ -21,7 +21,7 @@ from bot.knowledge import Entry
 from bot.helpdesk import HelpDesk
 from bot.telegram_ui import render
 from bot.telegram_ui.limiter import retry_seconds, without_retries
-from bot.domain import Citizen, Ticket, TicketMessage
+from bot.domain import Citizen, Digest, Reminder, Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024  # Telegram's limit for a caption
@@ -154,6 +154,20 @@ class TelegramSender:
     async def send_note(self, text: str) -> None:
         with translated():
             await self.bot.send_message(self.group_id, text)
+
+    async def send_reminder(self, reminder: Reminder) -> int:
+        with translated():
+            sent = await self.bot.send_message(self.group_id, render.reminder(reminder), parse_mode=ParseMode.HTML,
+                                               reply_parameters=_under(reminder.ticket.card_message_id))
+        return sent.message_id
+
+    async def send_digest(self, digest: Digest) -> int:
+        """One message (more only when it would not fit); the first one's id."""
+        ids = []
+        with translated():
+            for piece in render.digest(digest, self.zone):
+                ids.append((await self.bot.send_message(self.group_id, piece, parse_mode=ParseMode.HTML)).message_id)
+        return ids[0]
 
 
 async def deliver_all(bot: Bot, helpdesk: HelpDesk, group_id: int, zone=None) -> int:

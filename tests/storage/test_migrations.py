@@ -17,7 +17,7 @@ from bot.storage import Storage
 from bot.storage.database import INITIAL_REVISION, alembic_config
 from bot.storage.schema import Base
 
-HEAD = "0008"
+HEAD = "0009"
 
 
 async def differences(store: Storage) -> list:

@@ -42,16 +42,18 @@ def access_points() -> list:
 
 @pytest.fixture
 async def make_tg(tmp_path: Path, knowledge: Knowledge, access_points: list):
-    """make_tg(settings=None, hours=None, clock=None, database="tg"): a started harness; shut down after the test."""
+    """make_tg(settings=None, hours=None, clock=None, database="tg", timers=None): a started harness; shut down after the test."""
     built: list[TG] = []
 
     async def make(settings: Settings | None = None, *, hours=None, clock: Callable[[], dt.datetime] | None = None,
-                   database: str = "tg", database_url: str = "") -> TG:
+                   database: str = "tg", database_url: str = "", timers=None) -> TG:
         settings = settings or Settings.from_env(dict(ENV), env_file=None)
         db_path = tmp_path / f"{database}.sqlite3"
         database_url = database_url or f"sqlite+aiosqlite:///{db_path}"
         store = Storage.from_url(database_url)
         extra = {"clock": clock} if clock else {}
+        if timers is not None:  # bot.reminders.Timers: reminders and the digest (off unless given)
+            extra["timers"] = timers
         helpdesk = HelpDesk(Knowledge(knowledge.kb, access_points, knowledge.matcher), store, hours=hours, **extra)  # hours=None: always open
         request = RecordingRequest()
         app = build_application(settings, helpdesk, request=request, updates_request=RecordingRequest())

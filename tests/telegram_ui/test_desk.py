@@ -291,17 +291,28 @@ async def test_queue_shows_age_who_has_it_and_whose_turn_it_is(tg: TG) -> None:
     assert rows[0][4] == f"{QUESTION} Айгуль"
 
 
-async def test_queue_marks_tickets_past_a_reminder_through_the_hook(tg: TG, monkeypatch) -> None:
-    await tg.escalate(AIGUL, QUESTION)
-    await tg.escalate(BOLAT, QUESTION + " 2")
-    monkeypatch.setattr(tg.helpdesk, "past_reminder", lambda ticket, waited, for_citizen: ticket.id == 2)
+async def test_queue_marks_tickets_past_their_reminder(make_tg) -> None:
+    from bot.reminders import Timers
+
+    tg = await make_tg(timers=Timers(take_minutes=30, reply_minutes=60, digest=False))
+    for citizen in (AIGUL, BOLAT, ASEL):
+        await tg.escalate(citizen, f"{QUESTION} {citizen['first_name']}")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+    def ago(minutes: int) -> str:
+        return (now - dt.timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    tg.sql(f"UPDATE tickets SET created_at = '{ago(45)}' WHERE id = 1")  # untaken for 45 min: past the 30
+    tg.sql(f"UPDATE tickets SET created_at = '{ago(20)}' WHERE id = 2")  # untaken for 20 min: not yet
+    await tg.cmd(MARIA, "/take 3", GROUP_ID)
+    tg.sql(f"UPDATE tickets SET created_at = '{ago(90)}', taken_at = '{ago(70)}' WHERE id = 3")  # taken 70 min ago, no reply
     tg.clear()
 
     await tg.cmd(MARIA, "/queue", GROUP_ID)
 
-    first, second = [line.split(" · ") for line in tg.last(GROUP_ID).text.splitlines()[1:]]
-    assert first[3] == group("queue_waiting_librarians")
-    assert second[3] == group("queue_waiting_librarians") + " " + group("queue_past_reminder")
+    rows = [line.split(" · ") for line in tg.last(GROUP_ID).text.splitlines()[1:]]
+    late = group("queue_waiting_librarians") + " " + group("queue_past_reminder")
+    assert {row[0]: row[3] for row in rows} == {"#3": late, "#1": late, "#2": group("queue_waiting_librarians")}
 
 
 async def test_release_and_queue_commands_in_a_private_chat(tg: TG) -> None:
@@ -341,3 +352,17 @@ async def test_reload_refuses_a_broken_replies_file_and_serves_a_good_one(make_t
     assert "call-the-centre" in tg.last(GROUP_ID).text and tg.sent(CITIZEN) == []
     await reply_cmd(tg, MARIA, "/r call-the-centre", card["message_id"])
     assert "1414" in tg.last(CITIZEN).text
+
+
+async def test_stats_count_answers_with_an_entry_and_the_canned_replies_used(tg: TG) -> None:
+    await tg.escalate(AIGUL, QUESTION)
+    await tg.escalate(BOLAT, QUESTION + " 2")
+    await tg.cmd(MARIA, "/answer 1 criminal-record", GROUP_ID)
+    await reply_cmd(tg, MARIA, "/r call-1414", (await tg.ticket(2)).card_message_id)
+    await reply_cmd(tg, ERZHAN, "/r call-1414 Мы открыты до 18:00", (await tg.ticket(2)).card_message_id)
+
+    figures = await tg.helpdesk.desk_stats(30)
+
+    assert figures.tickets == 2
+    assert figures.suggested == 0.5  # of the two answered tickets, one with a knowledge-base entry
+    assert figures.canned == (("call-1414", 2),)
