@@ -25,9 +25,8 @@ from bot.telegram_ui.sender import TelegramSender, deliver_all
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64  # chats handled at the same time (one chat's updates always one after another)
 
-CITIZEN_COMMANDS = [("start", "Начать"), ("menu", "Темы"), ("where", "Ближайшая библиотека"),
-                    ("status", "Мои вопросы"), ("cancel", "Отменить вопрос"), ("lang", "Язык / Тіл / Language"),
-                    ("forget", "Удалить мои данные"), ("help", "Помощь")]
+CITIZEN_COMMANDS = ("start", "menu", "where", "status", "cancel", "lang", "forget", "help")  # the menu, in order
+MENU_LANGUAGES = (None, "kk", "en")  # the menu's descriptions: Russian by default, Kazakh and English for those apps
 
 
 def api_url(base: str, kind: str = "bot") -> str:
@@ -70,7 +69,9 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
     async def post_init(app: Application) -> None:
         # The schema is the migrations' business (`egov-bot run` applies them before starting).
         try:
-            await app.bot.set_my_commands([BotCommand(name, text) for name, text in CITIZEN_COMMANDS])
+            for language in MENU_LANGUAGES:
+                commands = [BotCommand(name, render.t(language or "ru", f"command_{name}")) for name in CITIZEN_COMMANDS]
+                await app.bot.set_my_commands(commands, language_code=language)
         except TelegramError as error:
             log.warning("commands not set: %s", error)
         jobs.schedule(app, settings)

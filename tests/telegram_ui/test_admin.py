@@ -148,8 +148,11 @@ async def test_reload_checks_access_points_and_a_good_edit_shows_in_where(make_t
 async def test_post_init_sets_the_commands_and_schedules_delivery(tg: TG) -> None:
     await tg.app.post_init(tg.app)
 
-    (call,) = tg.sent(method="setMyCommands")
-    assert [c["command"] for c in call.params["commands"]] == [name for name, _ in CITIZEN_COMMANDS]
+    default, kazakh, english = tg.sent(method="setMyCommands")
+    for call, lang in ((default, "ru"), (kazakh, "kk"), (english, "en")):
+        assert [c["command"] for c in call.params["commands"]] == list(CITIZEN_COMMANDS)
+        assert call.params["commands"][0]["description"] == locales.text(lang, "command_start")
+    assert "language_code" not in default.params and kazakh.params["language_code"] == "kk"
     assert sorted(job.name for job in tg.app.job_queue.jobs()) == ["close idle tickets", "delivery", "heartbeat",
                                                                       "purge question log"]
     assert tg.sql("SELECT id FROM instances") == [(tg.store.updates.instance,)]  # alive before the first update
