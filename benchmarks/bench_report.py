@@ -1,6 +1,7 @@
 """How long `egov-bot report --html` takes on a busy database, and how big the file is.
 
 Run from the project root:  .venv/bin/python benchmarks/bench_report.py  [--questions 20000] [--days 90]
+                            [--screenshot docs/report.png]  (headless Chromium, as the browser test uses)
 Seeds a SQLite database in a temporary folder (tests/report_seed.py: the bundled knowledge base's wordings,
 feedback, tickets), then times the whole command as a user runs it (load the knowledge base, migrate, query,
 draw, write). Prints numbers, asserts nothing.
@@ -26,6 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=20_000)
     parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--screenshot", metavar="PNG", help="also save a screenshot of the report's top")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'report.sqlite3'}"
@@ -42,6 +44,13 @@ def main() -> None:
         cli.main(["report", "--html", str(target), "--days", str(options.days), "--database", url])
         built = time.perf_counter() - started
         size = target.stat().st_size
+        if options.screenshot:
+            import browser
+
+            binary = browser.chromium()
+            if binary is None:
+                sys.exit("bench_report: chromium not found (apt-get install chromium)")
+            browser.screenshot(binary, target, Path(options.screenshot).resolve(), width=1000, height=1500)
     print(f"seeded {options.questions} questions over {options.days} days in {seeded:.1f} s")
     print(f"report built in {built:.2f} s, {size / 1024:.0f} KB ({size} bytes)")
 
