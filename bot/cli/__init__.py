@@ -1,4 +1,4 @@
-"""egov-bot's command line: match, eval, kb lint / export / drafts / suggestions, db upgrade, stats, console, start and run.
+"""egov-bot's command line: match, eval, kb lint / export / drafts / suggestions, db upgrade, stats, report, console, start and run.
 
 Exit codes: 0 success; 1 a check failed (lint errors, eval under target); 2 bad usage or input
 (a missing knowledge directory, a broken file, a missing setting), always with one clear line.
@@ -17,6 +17,7 @@ from bot.cli.db import cmd_db_upgrade, cmd_stats
 from bot.cli.frontends import cmd_console, cmd_run, cmd_start
 from bot.cli.kb import cmd_drafts, cmd_export, cmd_lint, cmd_suggestions
 from bot.cli.matcher import cmd_eval, cmd_match
+from bot.cli.report import cmd_report
 from bot.evaluation import Targets
 
 
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     stats.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
     stats.set_defaults(handler=cmd_stats)
+
+    report = commands.add_parser("report", parents=[common], help="the editors' report as one HTML file")
+    report.add_argument("--html", metavar="FILE", required=True, help="where to write the report")
+    report.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    report.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
+    report.set_defaults(handler=cmd_report)
 
     for name, handler, text in (
         ("console", cmd_console, "chat with the bot in the terminal"),

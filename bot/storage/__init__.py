@@ -13,6 +13,7 @@ from bot.storage.insights import Insights
 from bot.storage.outbox import Outbox
 from bot.storage.suggested import Suggested
 from bot.storage.reminders import Reminders
+from bot.storage.reports import Reports
 from bot.storage.tickets import Tickets
 from bot.storage.updates import Updates
 
@@ -31,6 +32,7 @@ class Storage:
         self.insights = Insights(database)
         self.suggested = Suggested(database)  # answers with an entry and the wordings they suggest
         self.reminders = Reminders(database)
+        self.reports = Reports(database)  # the figures of `egov-bot report`, grouped in SQL
 
     @classmethod
     def from_url(cls, url: str) -> "Storage":
