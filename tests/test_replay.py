@@ -120,7 +120,7 @@ def test_questions_are_counted_by_wording_blank_ones_left_out():
     assert counted(["b", "a", "b", " ", "c", "b", "a"]) == [("b", 3), ("a", 2), ("c", 1)]
 
 
-# --- the question log ---------------------------------------------------------------------
+# --- the question log (its query is tested in tests/storage/test_replay_log.py) ----------------
 
 
 async def age_questions(store, wording: str, days: int) -> None:
@@ -133,14 +133,6 @@ async def log(store, asked: dict[str, int]) -> None:
     for wording, times in asked.items():
         for _ in range(times):
             await store.insights.log_question(None, wording, "ru", Action.ESCALATE, None, 0.0)
-
-
-async def test_the_log_gives_each_wording_with_its_count_since_a_moment(any_store):
-    await log(any_store, {"как получить эцп": 2, "адресная справка": 3, "старый вопрос": 1})
-    await age_questions(any_store, "старый вопрос", 40)
-    since = utcnow() - dt.timedelta(days=30)
-    assert await any_store.insights.logged_questions(since) == [("адресная справка", 3), ("как получить эцп", 2)]
-    assert len(await any_store.insights.logged_questions(since - dt.timedelta(days=30))) == 3
 
 
 # --- the command end to end ------------------------------------------------------------------
