@@ -51,8 +51,9 @@ class Question:
     kind: str = "all"
 
 
-def read_questions(path: Path) -> list[Question]:
-    """A YAML list of {q: question, expect: entry id or null, kind: optional}."""
+def read_questions(path: Path, *, expect_required: bool = True) -> list[Question]:
+    """A YAML list of {q: question, expect: entry id or null, kind: optional} (`expect` may be left out
+    when not required: `kb replay` reads only the questions)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
@@ -61,9 +62,11 @@ def read_questions(path: Path) -> list[Question]:
         raise QuestionSetError(f"cannot read {path}: {error.strerror}") from None
     except yaml.YAMLError as error:
         raise QuestionSetError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    if not isinstance(data, list) or not all(isinstance(i, dict) and "q" in i and "expect" in i for i in data):
-        raise QuestionSetError(f"{path}: expected a list of {{q: question, expect: entry id or null}}")
-    return [Question(str(i["q"]), i["expect"], str(i.get("kind", "all"))) for i in data]
+    if not isinstance(data, list) or not all(isinstance(i, dict) and "q" in i and ("expect" in i or not expect_required)
+                                             for i in data):
+        wanted = "{q: question, expect: entry id or null}" if expect_required else "{q: question}"
+        raise QuestionSetError(f"{path}: expected a list of {wanted}")
+    return [Question(str(i["q"]), i.get("expect"), str(i.get("kind", "all"))) for i in data]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""egov-bot's command line: match, eval, kb lint / export / drafts / suggestions, db upgrade, stats, report, console, start and run.
+"""egov-bot's command line: match, eval, kb lint / export / drafts / suggestions / replay, db upgrade, stats, report, console, start and run.
 
 Exit codes: 0 success; 1 a check failed (lint errors, eval under target); 2 bad usage or input
 (a missing knowledge directory, a broken file, a missing setting), always with one clear line.
@@ -18,6 +18,7 @@ from bot.cli.frontends import cmd_console, cmd_run, cmd_start
 from bot.cli.kb import cmd_drafts, cmd_export, cmd_lint, cmd_suggestions
 from bot.cli.matcher import cmd_eval, cmd_match
 from bot.cli.report import cmd_report
+from bot.cli.replay import add_replay_command
 from bot.evaluation import Targets
 
 
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="print the wordings librarians answered with an entry, as YAML for its questions")
     suggestions.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
     suggestions.set_defaults(handler=cmd_suggestions)
+    add_replay_command(kb, common)
 
     db = commands.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db.add_parser("upgrade", help="apply the database migrations")

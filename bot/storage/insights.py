@@ -36,6 +36,16 @@ class Insights:
         async with self._sessions.begin() as session:
             return int(await session.scalar(select(func.count(QuestionRow.id))) or 0)
 
+    async def logged_questions(self, since: dt.datetime) -> list[tuple[str, int]]:
+        """The masked wordings logged since the given moment with the times each was asked, the most asked
+        first (what `egov-bot kb replay` replays)."""
+        async with self._sessions.begin() as session:
+            asked = func.count(QuestionRow.id)
+            rows = await session.execute(
+                select(QuestionRow.question, asked).where(QuestionRow.created_at >= since)
+                .group_by(QuestionRow.question).order_by(asked.desc(), QuestionRow.question))
+            return [(question, int(count)) for question, count in rows]
+
     async def purge_questions(self, older_than: dt.datetime) -> int:
         """Delete question-log rows older than the given moment; how many."""
         async with self._sessions.begin() as session:
