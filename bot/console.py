@@ -17,16 +17,19 @@ from typing import Callable, TextIO, assert_never
 from bot import locales
 from bot.helpdesk import (Answer, Clarify, Escalated, FollowUp, HelpDesk, InboxItem, LibrarianAnswer, Rated, Reply,
                           SmallTalk, TicketClosed)
-from bot.knowledge import Entry
+from bot.knowledge import Entry, Notice
+from bot.notices import answer_lines, help_lines
 from bot.domain import Channel, Citizen, TicketStatus
 
-def render_entry(entry: Entry, lang: str) -> str:
-    """An entry's answer as plain text, with its official links."""
+def render_entry(entry: Entry, lang: str, notices: tuple[Notice, ...] = ()) -> str:
+    """An entry's answer as plain text, with its official links and the notices active under it."""
     lang = locales.content_lang(lang)
     lines = [entry.title[lang], "", entry.answer[lang]]
     if entry.links:
         lines += ["", locales.text(lang, "links_header")]
         lines += [f"- {link.title.get(lang, link.url_for(lang))}: {link.url_for(lang)}" for link in entry.links]
+    if notices:
+        lines += ["", *answer_lines(notices, lang)]
     return "\n".join(lines)
 
 
@@ -47,7 +50,7 @@ def render(reply: Reply, ui_lang: str = "ru") -> str:
     lang = reply.lang if ui_lang != "en" else "en"
     match reply:
         case Answer():
-            return render_entry(reply.entry, reply.lang) + pending_line(reply.pending, lang)
+            return render_entry(reply.entry, reply.lang, reply.notices) + pending_line(reply.pending, lang)
         case Clarify():
             return render_options(reply.options, lang) + pending_line(reply.pending, lang)
         case Escalated():
@@ -156,7 +159,9 @@ class Console:
         if name == "/start":
             self.say(locales.text(self.lang, "greeting") + "\n" + locales.text(self.lang, "console_status_hint"))
         elif name in ("/help", "/menu"):
-            self.say(locales.text(self.lang, "help") + "\n\n" + locales.text(self.lang, "console_status_hint"))
+            notices = help_lines(self.helpdesk.active_notices(), self.lang) if name == "/help" else []
+            self.say("\n\n".join([locales.text(self.lang, "help"), *(["\n".join(notices)] if notices else []),
+                                   locales.text(self.lang, "console_status_hint")]))
         elif name == "/status":
             tickets = await self.helpdesk.open_tickets_of(citizen)
             if not tickets:
@@ -199,6 +204,7 @@ class Console:
             self.say(render(reply, self.lang))
         elif 1 <= number <= len(pending.options):
             self._pending = None
-            self.say(render_entry(pending.options[number - 1], pending.lang))
+            entry = pending.options[number - 1]
+            self.say(render_entry(entry, pending.lang, self.helpdesk.notices_for(entry)))
         else:
             self.say(locales.text(self.lang, "clarify_bad_number"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Protocol
 
 from bot import locales
-from bot.knowledge import Entry, KnowledgeBase
+from bot.knowledge import Entry, KnowledgeBase, Notice
 from bot.domain import Citizen, Digest, Reminder, Ticket, TicketMessage
 from bot.storage import Storage
 
@@ -95,8 +95,9 @@ class Sender(Protocol):
         """A librarian's answer (text, or a copy of their attachment) to the citizen."""
 
     async def send_entry_to_citizen(self, citizen: Citizen, ticket: Ticket, message: TicketMessage,
-                                    entry: Entry) -> None:
-        """A librarian's answer with a knowledge-base entry: the entry as the bot itself shows it."""
+                                    entry: Entry, notices: tuple[Notice, ...] = ()) -> None:
+        """A librarian's answer with a knowledge-base entry: the entry as the bot itself shows it, with the
+        notices active under it."""
 
     async def send_to_group(self, ticket: Ticket, message: TicketMessage, citizen_name: str,
                             card_id: int | None) -> list[int]:
@@ -122,10 +123,12 @@ class Outbox:
     """The delivery passes over the ticket store."""
 
     def __init__(self, store: Storage, knowledge: Callable[[], KnowledgeBase], *,
-                 suggest: Callable[[Ticket], tuple[Entry, ...]] = lambda ticket: ()) -> None:
+                 suggest: Callable[[Ticket], tuple[Entry, ...]] = lambda ticket: (),
+                 notices: Callable[[Entry], tuple[Notice, ...]] = lambda entry: ()) -> None:
         self.store = store
         self._knowledge = knowledge
         self._suggest = suggest  # the entries to offer on a ticket's card, computed when it is drawn
+        self._notices = notices  # the notices active under an entry's answer, when it is sent
 
     async def _card(self, ticket: Ticket, answered: tuple[str, dt.datetime] | None = None,
                     answered_with: str | None = None) -> Card:
@@ -185,7 +188,7 @@ class Outbox:
                     raise LookupError(f"the citizen of ticket #{ticket.id} is not on {sender.channel}")
                 entry = self._knowledge().entry(message.entry_id) if message.entry_id else None
                 if entry is not None:
-                    await sender.send_entry_to_citizen(citizen, ticket, message, entry)
+                    await sender.send_entry_to_citizen(citizen, ticket, message, entry, self._notices(entry))
                 else:  # a typed answer, or an entry a reload removed since: its stored text
                     await sender.send_to_citizen(citizen, ticket, message)
                 await self.store.outbox.mark_delivered(message.id)

@@ -17,6 +17,7 @@ from bot import text as textnorm
 from bot.delivery import Outbox, Sender
 from bot.desk import LibrarianDesk
 from bot.editors import EditorDesk
+from bot.notices import NoticeDesk
 from bot.knowledge import Entry, KnowledgeBase, KnowledgeError, Problem
 from bot.knowledge.indexed import Knowledge, Reloaded
 from bot.matching import Decision, group_similar
@@ -37,7 +38,7 @@ RATING_WINDOW = dt.timedelta(days=7)  # a bare 1-5 rates a ticket closed this re
 UPDATES_KEPT = dt.timedelta(days=2)  # how long a handled update is remembered (duplicates come sooner)
 
 
-class HelpDesk(LibrarianDesk, EditorDesk):
+class HelpDesk(LibrarianDesk, EditorDesk, NoticeDesk):
     def __init__(self, knowledge: Knowledge, store: Storage, *, hours=None, timers: Timers | None = None,
                  clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)) -> None:
         self.knowledge = knowledge
@@ -45,7 +46,7 @@ class HelpDesk(LibrarianDesk, EditorDesk):
         self.hours = hours  # bot.config.LibrarianHours, or None: always open
         self.clock = clock
         self.small_talk = SmallTalkWords()
-        self.outbox = Outbox(store, lambda: self.knowledge.kb, suggest=self.suggestions)
+        self.outbox = Outbox(store, lambda: self.knowledge.kb, suggest=self.suggestions, notices=self.notices_for)
         self.reminders = ReminderPass(store, timers or Timers.off(), self.working_time, lambda: self.clock())
 
     def working_time(self, hours=None) -> WorkingTime:
@@ -156,7 +157,7 @@ class HelpDesk(LibrarianDesk, EditorDesk):
         if decision.action == "answer":
             entry = kb.entry(decision.entry_id)
             if entry is not None:
-                return Answer(entry, lang, decision, question, pending)
+                return Answer(entry, lang, decision, question, pending, self.notices_for(entry))
         if decision.action == "clarify":
             options = tuple(e for e in (kb.entry(c.id) for c in decision.candidates) if e is not None)
             if options:

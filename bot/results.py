@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from bot.knowledge import Entry
+from bot.knowledge import Entry, Notice
 from bot.matching import Decision
 from bot.domain import Ticket, TicketMessage
 
@@ -20,6 +20,7 @@ class Answer:
     decision: Decision
     question: str = ""
     pending: int | None = None  # a ticket of this citizen the librarians still have
+    notices: tuple[Notice, ...] = ()  # active today under this entry (bot.notices)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from bot.knowledge.model import (ANSWER_HARD_LIMIT, ANSWER_SOFT_LIMIT, DEFAULT_O
                                  SynonymGroup, is_home_page, russian_only_page)
 from bot.knowledge.replies import load_replies
 from bot.knowledge.holidays import read_holidays
+from bot.knowledge.notices import load_notices
 from bot.knowledge.model import Holiday
 from bot.knowledge.yaml_lines import line_of, read_yaml
 
@@ -381,6 +382,7 @@ def load_knowledge(directory: Path | str, *, today: dt.date | None = None) -> Kn
         loader.error(loader.shown(directory / "services"), 0, "no entries found: add services/*.yaml files")
     _check_relations(entries, groups, loader)
     replies = load_replies(loader, domains)
+    notices = load_notices(loader, {e.id for e in entries}, {c.id for c in categories}, domains, today)
     if any(p.severity == "error" for p in loader.problems):
         raise KnowledgeError(loader.problems)
     return KnowledgeBase(
@@ -392,4 +394,5 @@ def load_knowledge(directory: Path | str, *, today: dt.date | None = None) -> Kn
         warnings=tuple(loader.problems),
         replies=tuple(replies),
         holidays=holidays,
+        notices=tuple(notices),
     )

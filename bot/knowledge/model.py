@@ -153,6 +153,27 @@ class Holiday:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A temporary change (knowledge/notices.yaml): shown under the answers it concerns from `starts` to `ends`,
+    both days included."""
+
+    id: str
+    text: dict[str, str]
+    entries: tuple[str, ...]
+    categories: tuple[str, ...]
+    starts: dt.date
+    ends: dt.date
+    path: str = ""
+    line: int = 0
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.starts <= day <= self.ends
+
+    def concerns(self, entry: "Entry") -> bool:
+        return entry.id in self.entries or entry.category in self.categories
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     directory: Path
     categories: tuple[Category, ...]
@@ -165,6 +186,7 @@ class KnowledgeBase:
     def reply(self, reply_id: str) -> CannedReply | None:
         return next((r for r in self.replies if r.id == reply_id), None)
     holidays: tuple[Holiday, ...] = ()  # settings.yaml: the days off of the librarians' working time
+    notices: tuple[Notice, ...] = ()  # notices.yaml: temporary changes, in file order
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)

@@ -65,7 +65,7 @@ async def menu(update: Update, context: BotContext) -> None:
         text, markup = render.category(kb, kb.category(button.id), lang)
     elif button is not None and button.target == "e" and kb.entry(button.id):
         entry = kb.entry(button.id)
-        await query.message.reply_text(render.entry_text(entry, lang), parse_mode=ParseMode.HTML,
+        await query.message.reply_text(render.entry_text(entry, lang, context.helpdesk.notices_for(entry)), parse_mode=ParseMode.HTML,
                                        disable_web_page_preview=True,
                                        reply_markup=render.entry_from_menu_keyboard(entry, lang))
         return
@@ -90,7 +90,8 @@ async def choice(update: Update, context: BotContext) -> None:
         await message.reply_text(render.t(lang, "stale_button"))
         return
     answer_lang = context.helpdesk.answer_language(_question_of(message), lang)
-    await reply_html(message, render.entry_text(entry, answer_lang), render.answer_keyboard(entry, lang), quote=False)
+    await reply_html(message, render.entry_text(entry, answer_lang, context.helpdesk.notices_for(entry)),
+                     render.answer_keyboard(entry, lang), quote=False)
 
 
 async def feedback(update: Update, context: BotContext) -> None:

@@ -9,6 +9,7 @@ from telegram.constants import ParseMode
 
 from bot import places
 from bot.helpdesk import Reply, mentioned_ticket
+from bot.notices import help_lines
 from bot.telegram_ui import render
 from bot.telegram_ui.context import BotContext
 from bot.domain import Citizen
@@ -49,7 +50,9 @@ async def start(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     """List what the bot can do."""
     citizen = await citizen_of(update, context)
-    await update.effective_message.reply_text(render.t(citizen.language, "help"))
+    notices = help_lines(context.helpdesk.active_notices(), citizen.language)  # temporary changes in effect today
+    text = render.t(citizen.language, "help") + ("\n\n" + "\n".join(notices) if notices else "")
+    await update.effective_message.reply_text(text)
 
 
 async def menu(update: Update, context: BotContext) -> None:

@@ -11,7 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import locales
 from bot.helpdesk import Answer, Clarify, Escalated, FollowUp, Rated, Reply, SmallTalk
-from bot.knowledge import Category, Entry, KnowledgeBase
+from bot.knowledge import Category, Entry, KnowledgeBase, Notice
+from bot.notices import answer_lines as notice_lines
 from bot.places import AccessPoint
 from bot.telegram_ui import callbacks
 from bot.telegram_ui.callbacks import data
@@ -51,13 +52,16 @@ def escaped_chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
 CARD_QUESTION_LIMIT = 3000  # escaped characters of the question on the card; the rest follows it
 
 
-def entry_text(entry: Entry, lang: str) -> str:
+def entry_text(entry: Entry, lang: str, notices: tuple[Notice, ...] = ()) -> str:
+    """An entry for citizens (the bot's answer, the menu's, a librarian's choice), with the notices active under it."""
     lang = content_lang(lang)
     lines = [f"<b>{escape(entry.title[lang])}</b>", "", escape(entry.answer[lang])]
     if entry.links:
         lines.append("")
         lines += [f'<a href="{escape(link.url_for(lang), quote=True)}">{escape(link.title.get(lang, link.url_for(lang)))}</a>'
                   for link in entry.links]
+    if notices:
+        lines += ["", *(escape(line) for line in notice_lines(notices, lang))]
     return clip("\n".join(lines))
 
 
@@ -79,7 +83,7 @@ def reply(result: Reply, ui_lang: str, hours) -> Shown:
     lang = result.lang if ui_lang != "en" else "en"  # English readers get the interface in English
     match result:
         case Answer():
-            return Shown(entry_text(result.entry, result.lang) + pending_line(result.pending, lang),
+            return Shown(entry_text(result.entry, result.lang, result.notices) + pending_line(result.pending, lang),
                          answer_keyboard(result.entry, lang))
         case Clarify():
             text, markup = clarify(result.options, lang)
@@ -328,12 +332,12 @@ def with_suggestions(markup: InlineKeyboardMarkup | None, ticket: Ticket,
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-def entry_answer(entry: Entry, lang: str, number: int) -> Shown:
+def entry_answer(entry: Entry, lang: str, number: int, notices: tuple[Notice, ...] = ()) -> Shown:
     """A librarian's answer with an entry, for the citizen: one line saying a librarian chose it, then the
     entry exactly as the bot answers with it (title, text, links; Helpful / Not helpful, the walkthrough)."""
     lang = content_lang(lang)
     header = escape(t(lang, "librarian_chose_entry", number=number))
-    return Shown(clip(header + "\n\n" + entry_text(entry, lang)), answer_keyboard(entry, lang))
+    return Shown(clip(header + "\n\n" + entry_text(entry, lang, notices)), answer_keyboard(entry, lang))
 
 
 def age(created_at: dt.datetime, now: dt.datetime) -> str:

@@ -17,7 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot import locales
 from bot.delivery import Blocked, Card, DeliveryError, Refused, RetryLater, Unreachable
-from bot.knowledge import Entry
+from bot.knowledge import Entry, Notice
 from bot.helpdesk import HelpDesk
 from bot.telegram_ui import render
 from bot.telegram_ui.limiter import retry_seconds, without_retries
@@ -120,9 +120,10 @@ class TelegramSender:
                 await self._send_long(chat_id, message.text)
 
     async def send_entry_to_citizen(self, citizen: Citizen, ticket: Ticket, message: TicketMessage,
-                                    entry: Entry) -> None:
-        """In the ticket's language, as the bot's own answer with the entry, under a line naming the ticket."""
-        shown = render.entry_answer(entry, ticket.lang, ticket.id)
+                                    entry: Entry, notices: tuple[Notice, ...] = ()) -> None:
+        """In the ticket's language, as the bot's own answer with the entry (and its notices), under a line
+        naming the ticket."""
+        shown = render.entry_answer(entry, ticket.lang, ticket.id, notices)
         with translated():
             await self.bot.send_message(int(citizen.external_id), shown.html, parse_mode=ParseMode.HTML,
                                         disable_web_page_preview=True, reply_markup=shown.markup)

@@ -1,0 +1,132 @@
+"""knowledge/notices.yaml: notices of temporary changes (a portal outage, a procedure that changes on a known
+date), read and checked with file:line. The file is optional; it holds one list:
+
+    notices:
+      - id: portal-works-2026-03-01   # lower-case-with-dashes, unique
+        text: {ru: ..., kk: ...}      # shown under the answers it concerns, in the citizen's language
+        entries: [eds-obtain]         # the entries it concerns, and/or
+        categories: [eds]             # every entry of these categories
+        starts: 2026-03-01            # the first day it is shown (the librarians' local date)
+        ends: 2026-03-02              # the last day it is shown
+
+A notice that ended before today is a warning (remove it); an end before its start is an error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.knowledge.model import ID_PATTERN, LANGUAGE_NAMES, URL_IN_TEXT, Notice
+from bot.knowledge.yaml_lines import line_of, read_yaml
+
+NOTICES_FILE = "notices.yaml"
+NOTICE_TEXT_LIMIT = 400  # characters: a notice is a line or two under an answer, not an answer of its own
+FIELDS = ("id", "text", "entries", "categories", "starts", "ends")
+
+
+def load_notices(checker, entries: set[str], categories: set[str], domains: tuple[str, ...],
+                 today: dt.date) -> list[Notice]:
+    """The notices of the checker's directory (a bot.knowledge.loading.YamlChecker) in file order; each
+    problem goes to the checker with its line."""
+    path = checker.directory / NOTICES_FILE
+    if not path.is_file():
+        return []
+    shown = checker.shown(path)
+    data = read_yaml(path, shown, checker.problems)
+    if data is None:
+        return []  # an empty file, or one that is not YAML (then reported)
+    if not isinstance(data, dict) or "notices" not in data:
+        checker.error(shown, line_of(data), "expected 'notices:' followed by a list of notices (or notices: [] for none)")
+        return []
+    items = data["notices"]
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        checker.error(shown, line_of(data, "notices"), "notices must be a list (each notice starting with '- id:')")
+        return []
+    for key in data:
+        if key != "notices":
+            checker.error(shown, line_of(data, key), f"unknown key '{key}' (the file has only notices:)")
+    found: list[Notice] = []
+    seen: dict[str, Notice] = {}
+    lines = getattr(items, "item_lines", [line_of(items)] * len(items))
+    for position, (item, line) in enumerate(zip(items, lines), start=1):
+        notice = _notice(checker, item, position, line, shown, entries, categories, domains, today)
+        if notice is None:
+            continue
+        if notice.id in seen:
+            checker.error(shown, notice.line, f"notice id {notice.id} is used twice (also line {seen[notice.id].line})")
+            continue
+        seen[notice.id] = notice
+        found.append(notice)
+    return found
+
+
+def _notice(checker, item: Any, position: int, line: int, path: str, entries: set[str], categories: set[str],
+            domains: tuple[str, ...], today: dt.date) -> Notice | None:
+    if not isinstance(item, dict):
+        checker.error(path, line, f"notice #{position} is not a block with id, text, entries or categories, starts and ends")
+        return None
+    notice_id = item.get("id")
+    if not isinstance(notice_id, str) or not ID_PATTERN.match(notice_id):
+        checker.error(path, line_of(item, "id"), f"notice #{position} needs an id in lower-case-with-dashes, like portal-works-march")
+        return None
+    owner = f"notice {notice_id}"
+    for key in item:
+        if key not in FIELDS:
+            checker.error(path, line_of(item, key), f"{owner}: unknown field '{key}' (known: {', '.join(FIELDS)})")
+    text = checker.texts(item, "text", path, owner, what="text")
+    for lang, value in text.items():
+        where = line_of(item.get("text"), lang)
+        if len(value) > NOTICE_TEXT_LIMIT:
+            checker.error(path, where, f"{owner}: the {LANGUAGE_NAMES[lang]} text has {len(value)} characters; "
+                                       f"keep it under {NOTICE_TEXT_LIMIT}")
+        for url in URL_IN_TEXT.findall(value):
+            host = (urlsplit(url).hostname or "").lower()
+            if not any(host == d or host.endswith("." + d) for d in domains):
+                checker.error(path, where, f"{owner}: {url} is not on an official site ({', '.join(domains)}; see settings.yaml)")
+    concerned = _ids(checker, item, "entries", path, owner, entries, "entry", "the services/*.yaml files")
+    kinds = _ids(checker, item, "categories", path, owner, categories, "category", "categories.yaml")
+    if "entries" not in item and "categories" not in item:
+        checker.error(path, line_of(item), f"{owner} concerns nothing: give entries: [entry-id, ...] or categories: [category-id, ...]")
+    starts = _date(checker, item, "starts", path, owner)
+    ends = _date(checker, item, "ends", path, owner)
+    if starts is None or ends is None:
+        return None
+    if ends < starts:
+        checker.error(path, line_of(item, "ends"), f"{owner} ends on {ends}, before it starts ({starts})")
+        return None
+    if ends < today:
+        checker.warn(path, line_of(item, "ends"), f"{owner} ended on {ends}: citizens no longer see it; remove it")
+    return Notice(notice_id, text, concerned, kinds, starts, ends, path, line_of(item))
+
+
+def _ids(checker, item: Any, key: str, path: str, owner: str, known: set[str], what: str, where: str) -> tuple[str, ...]:
+    """A list of entry or category ids, each known."""
+    if key not in item:
+        return ()
+    value = item[key]
+    if not isinstance(value, list) or not value:
+        checker.error(path, line_of(item, key), f"{owner}: {key} must be a list of {what} ids, like [{'eds-obtain' if what == 'entry' else 'eds'}]")
+        return ()
+    result = []
+    for name in value:
+        if not isinstance(name, str) or name not in known:
+            checker.error(path, line_of(item, key), f"{owner}: unknown {what} '{name}' (see {where})")
+        elif name not in result:
+            result.append(name)
+    return tuple(result)
+
+
+def _date(checker, item: Any, key: str, path: str, owner: str) -> dt.date | None:
+    raw = item.get(key)
+    try:
+        day = dt.date.fromisoformat(raw.strip()) if isinstance(raw, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        shown = "" if raw is None else f" ('{raw}' is not a real date)"
+        checker.error(path, line_of(item, key) or line_of(item), f"{owner} needs {key}: with a date like 2026-03-01{shown}")
+    return day
