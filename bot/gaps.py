@@ -59,11 +59,12 @@ class Gap:
     reason: str                      # why this action, one line
     sources: dict[str, int] = field(default_factory=dict)  # messages by source: escalated, declined ...
     stems: str = ""                  # the seed's sorted stems (what --ignore keeps)
+    entry_where: str = ""            # add-wordings: the entry's title and file:line, for editors
 
     def as_json(self) -> dict:
         return {"key": self.key, "citizens": self.citizens, "messages": self.messages, "examples": list(self.examples),
-                "action": self.action, "entry_id": self.entry_id, "draft": self.draft, "reason": self.reason,
-                "sources": self.sources}
+                "action": self.action, "entry_id": self.entry_id, "entry_where": self.entry_where or None,
+                "draft": self.draft, "reason": self.reason, "sources": self.sources}
 
 
 def group_key(stems: str) -> str:
@@ -106,11 +107,12 @@ def _group(signals: list[GapSignal], stems_of) -> list[_Group]:
 
 
 def _examples(members: list[GapSignal]) -> tuple[str, ...]:
+    """The most asked distinct wordings (by citizens), the first seen first among equals."""
     citizens: dict[str, set[str]] = {}
     for m in members:
         citizens.setdefault(m.question, set()).add(m.citizen)
-    ranked = sorted(citizens, key=lambda q: (-len(citizens[q]), list(citizens).index(q)))
-    return tuple(ranked[:EXAMPLES])
+    first_seen = {question: n for n, question in enumerate(citizens)}
+    return tuple(sorted(citizens, key=lambda q: (-len(citizens[q]), first_seen[q]))[:EXAMPLES])
 
 
 class _Judge:
@@ -145,7 +147,11 @@ class _Judge:
                 best[candidates[0].id] += 1
         if best:
             entry_id, count = min(best.items(), key=lambda item: (-item[1], item[0]))
-            if 2 * count >= len(wordings) and entry_id not in refused and self.kb.entry(entry_id) is not None:
+            if 2 * count < len(wordings):
+                return NEW_ENTRY, None, "no entry is the matcher's best candidate for half of the wordings"
+            if entry_id in refused:
+                return NEW_ENTRY, None, f"close to {entry_id}, but citizens of the group refused it"
+            if self.kb.entry(entry_id) is not None:
                 return ADD_WORDINGS, entry_id, (f"the matcher's best candidate for {count} of {len(wordings)} "
                                                 f"wordings, scoring at least {floor:g}")
         return NEW_ENTRY, None, "close to no entry"
@@ -197,12 +203,15 @@ async def content_gaps(helpdesk: HelpDesk, days: int = 30, limit: int | None = N
     for group, members in judged:
         key = group_key(group.seed)
         action, entry_id, reason = judge.action(members)
-        draft = None
+        draft, where = None, ""
+        if entry_id is not None:
+            entry = judge.kb.entry(entry_id)
+            where = f"{entry.title['ru']}, {entry.path}:{entry.line}" if entry.path else entry.title["ru"]
         if action == NEW_ENTRY:
             answers = await store.gaps.answers([m.ticket_id for m in members if m.ticket_id is not None])
             draft = _draft(key, members, answers, today)
         gaps.append(Gap(key, len({m.citizen for m in members}), len(members), _examples(members), action, entry_id,
-                        draft, reason, dict(Counter(m.source for m in members)), group.seed))
+                        draft, reason, dict(Counter(m.source for m in members)), group.seed, where))
     return gaps
 
 

@@ -72,11 +72,13 @@ async def test_groups_are_ranked_by_citizens_with_their_actions(any_store: Stora
     assert train.draft["id"] == f"gap-{train.key}" and "by Мария" in train.draft["source"]
     # The matcher's best for both dog wordings is disability, but the declining citizen refused it.
     assert dog.sources == {"escalated": 2, "declined": 1} and dog.action == "new-entry"
+    assert dog.reason == "close to disability, but citizens of the group refused it"
     assert dog.draft["answer"]["ru"] == DOG_ANSWER and "by Гульнар" in dog.draft["source"]
     assert set(dog.examples) == {DOG, DOG_DECLINED}
     assert (paper.action, paper.entry_id, paper.examples) == ("add-wordings", "criminal-record", (PAPER,))
     assert paper.reason == "librarians answered 2 of these messages with it" and paper.draft is None
     assert criminal.sources == {"not-helpful": 1} and criminal.examples == (CRIMINAL,)
+    assert criminal.reason == "close to no entry"  # a wording answered, but not helpfully: not a missed wording
     assert criminal.draft["answer"] == {"ru": "TODO", "kk": "TODO"}
     assert len({g.key for g in gaps}) == 4 and all(len(g.key) == 10 for g in gaps)
     assert [g.key for g in await content_gaps(desk, 30)] == [g.key for g in gaps]  # stable
@@ -141,7 +143,7 @@ def filled_url(tmp_path: Path, knowledge) -> str:
     return url
 
 
-def test_the_command_prints_groups_examples_and_actions(filled_url: str, capsys) -> None:
+def test_the_command_prints_groups_examples_and_actions(filled_url: str, knowledge, capsys) -> None:
     assert cli.main(["kb", "gaps", "--database", filled_url]) == 0
 
     out = capsys.readouterr().out
@@ -151,10 +153,12 @@ def test_the_command_prints_groups_examples_and_actions(filled_url: str, capsys)
     assert lines[2] == f"[{key}] 3 citizens, 3 messages (escalated 3)"
     assert lines[3:5] == [f"  - {TRAIN[0]}", f"  - {TRAIN[1]}"]
     assert lines[5] == "  action: new entry (close to no entry); draft:"
+    assert any(line.endswith("] 1 citizen, 1 message (not-helpful 1)") for line in lines)
     draft = yaml.safe_load("\n".join(line[4:] for line in lines[6:lines.index("", 6)]))
     assert draft[0]["answer"]["ru"] == TRAIN_ANSWER and draft[0]["id"] == f"gap-{key}"
-    assert ("  action: add these wordings to criminal-record (librarians answered 2 of these messages with it)"
-            in lines)
+    entry = knowledge.kb.entry("criminal-record")
+    assert (f"  action: add these wordings to criminal-record ({entry.title['ru']}, {entry.path}:{entry.line}): "
+            "librarians answered 2 of these messages with it") in lines
     assert lines[-1] == "not for the knowledge base? egov-bot kb gaps --ignore KEY"
 
 
@@ -163,8 +167,9 @@ def test_the_command_prints_one_json_object_per_line(filled_url: str, capsys) ->
 
     groups = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(g["citizens"], g["messages"]) for g in groups] == [(3, 3), (2, 3), (2, 2), (1, 1)]
-    assert set(groups[0]) == {"key", "citizens", "messages", "examples", "action", "entry_id", "draft", "reason",
-                              "sources"}
+    assert set(groups[0]) == {"key", "citizens", "messages", "examples", "action", "entry_id", "entry_where", "draft",
+                              "reason", "sources"}
+    assert groups[0]["entry_where"] is None and "documents.yaml:" in groups[2]["entry_where"]
     assert groups[2]["action"] == "add-wordings" and groups[2]["entry_id"] == "criminal-record"
     assert groups[0]["draft"]["answer"]["ru"] == TRAIN_ANSWER
 

@@ -39,7 +39,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         if outcome == "already":
             print(f"{key} is already ignored")
             return 0
-        print(f"{key} ignored: it stays out of later lists ({gap.citizens} citizens, e.g. {gap.examples[0]!r})")
+        print(f"{key} ignored: it stays out of later lists ({_count(gap.citizens, 'citizen')}, e.g. {gap.examples[0]!r})")
         return 0
     gaps = with_helpdesk(args, lambda helpdesk: content_gaps(helpdesk, args.days))
     if args.json:
@@ -52,14 +52,18 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     print(f"content gaps in the last {args.days} days: {len(gaps)} groups, the most citizens first")
     for gap in gaps:
         sources = ", ".join(f"{source} {count}" for source, count in sorted(gap.sources.items()))
-        print(f"\n[{gap.key}] {gap.citizens} citizens, {gap.messages} messages ({sources})")
+        print(f"\n[{gap.key}] {_count(gap.citizens, 'citizen')}, {_count(gap.messages, 'message')} ({sources})")
         for example in gap.examples:
             print(f"  - {example}")
         if gap.entry_id is not None:
-            print(f"  action: add these wordings to {gap.entry_id} ({gap.reason})")
+            print(f"  action: add these wordings to {gap.entry_id} ({gap.entry_where}): {gap.reason}")
         else:
             print(f"  action: new entry ({gap.reason}); draft:")
             draft = yaml.safe_dump([gap.draft], allow_unicode=True, sort_keys=False, width=100)
             print("".join(f"    {line}\n" for line in draft.splitlines()), end="")
     print("\nnot for the knowledge base? egov-bot kb gaps --ignore KEY")
     return 0
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
