@@ -1,4 +1,5 @@
-"""egov-bot's command line: match, eval, kb lint / export / drafts / suggestions / replay, db upgrade, stats, report, console, start and run.
+"""egov-bot's command line: match, eval, kb lint / export / drafts / suggestions / replay / gaps, db upgrade, stats, report,
+console, start and run.
 
 Exit codes: 0 success; 1 a check failed (lint errors, eval under target); 2 bad usage or input
 (a missing knowledge directory, a broken file, a missing setting), always with one clear line.
@@ -15,6 +16,7 @@ import sys
 from bot.cli.common import UsageError
 from bot.cli.db import cmd_db_upgrade, cmd_stats
 from bot.cli.frontends import cmd_console, cmd_run, cmd_start
+from bot.cli import gaps as gaps_cli
 from bot.cli.kb import cmd_drafts, cmd_export, cmd_lint, cmd_suggestions
 from bot.cli.matcher import cmd_eval, cmd_match
 from bot.cli.report import cmd_report
@@ -59,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     suggestions.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL or ./egov-bot.sqlite3)")
     suggestions.set_defaults(handler=cmd_suggestions)
     add_replay_command(kb, common)
+    gaps_cli.add_parser(kb, common)
 
     db = commands.add_parser("db", help="database tools").add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db.add_parser("upgrade", help="apply the database migrations")

@@ -7,7 +7,7 @@ the inline SVG charts of svg.py; gaps.py is the content-gaps slot that `egov-bot
 from __future__ import annotations
 
 from bot.report.data import ReportData, gather
-from bot.report.gaps import GapGroup, interim_gaps, render_gaps
+from bot.report.gaps import GapGroup, gap_groups, render_gaps
 from bot.report.html import render
 
-__all__ = ["GapGroup", "ReportData", "gather", "interim_gaps", "render", "render_gaps"]
+__all__ = ["GapGroup", "ReportData", "gather", "gap_groups", "render", "render_gaps"]

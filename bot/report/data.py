@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 from bot.config import DEFAULT_TIMEZONE
 from bot.desk_stats import DeskStats
 from bot.domain import utcnow
-from bot.report.gaps import GapGroup, interim_gaps
+from bot.gaps import content_gaps
+from bot.report.gaps import TOP as TOP_GAPS
+from bot.report.gaps import GapGroup, gap_groups
 
 OUTCOMES = ("answer", "clarify", "escalate")
 STALE_DAYS = 365
@@ -56,7 +58,7 @@ def _days(since: dt.date, until: dt.date) -> list[dt.date]:
 
 async def gather(helpdesk, days: int, *, hours=None, take_minutes: float = 30.0, gaps=None,
                  now: dt.datetime | None = None) -> ReportData:
-    """The report's figures over the last `days` days. gaps: the gap groups to show (default: interim_gaps)."""
+    """The report's figures over the last `days` days. gaps: the gap groups to show (default: those of `kb gaps`)."""
     now = now or utcnow()
     zone = hours.zone if hours is not None else ZoneInfo(DEFAULT_TIMEZONE)
     local_now = now.replace(tzinfo=dt.timezone.utc).astimezone(zone)
@@ -80,7 +82,7 @@ async def gather(helpdesk, days: int, *, hours=None, take_minutes: float = 30.0,
     unhelpful = [EntryFigure(e, titles.get(e, e), no, yes + no) for e, yes, no in await reports.feedback_by_entry(since)
                  if no][:15]
     if gaps is None:
-        gaps = interim_gaps(await reports.unanswered(since), helpdesk.knowledge.matcher, titles)
+        gaps = gap_groups(await content_gaps(helpdesk, days=days, limit=TOP_GAPS), titles)
     tickets = dict(await reports.tickets_by_day(since, offset))
     desk = await helpdesk.desk_stats(days, hours=hours, take_minutes=take_minutes)
 

@@ -1,16 +1,15 @@
 """The content gaps of the report: the slot that `egov-bot kb gaps` fills.
 
-render_gaps() takes any list of GapGroup (key, citizens, messages, examples, action) and draws the top 20.
-Until the gap list of `kb gaps` is merged, interim_gaps() makes the groups from the escalated questions with
-bot.matching.group_similar, so the report shows real data from the start.
+render_gaps() takes any list of GapGroup (key, citizens, messages, examples, action) and draws the top 20;
+gap_groups() makes them from bot.gaps.content_gaps, the same list `egov-bot kb gaps` prints.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable
 
-from bot.matching import Matcher, group_similar
+from bot.gaps import Gap
 from bot.report.svg import esc
 
 TOP = 20
@@ -25,25 +24,15 @@ class GapGroup:
     action: str                # the proposed action, for an editor to read
 
 
-def interim_gaps(rows: Sequence[tuple[str, int | None]], matcher: Matcher, titles: dict[str, str]) -> list[GapGroup]:
-    """Groups of the escalated questions (masked question, citizen id), the most citizens first.
-
-    group_similar() names up to four wordings of a group; its citizens are counted over those wordings."""
-    askers: dict[str, set] = {}
-    for question, citizen in rows:
-        askers.setdefault(question, set()).add(citizen if citizen is not None else ("anonymous", question))
+def gap_groups(gaps: Iterable[Gap], titles: dict[str, str]) -> list[GapGroup]:
+    """The groups of `egov-bot kb gaps` (bot.gaps.content_gaps), with their action in the report's words."""
     groups = []
-    for example, count, others in group_similar([question for question, _ in rows], matcher):
-        wordings = (example, *others)
-        citizens = len(set().union(*(askers.get(w, set()) for w in wordings)))
-        decision = matcher.match(example)  # close to an entry: the matcher would offer it among a choice
-        near = decision.candidates[0].id if decision.action == "clarify" and decision.candidates else None
-        if near in titles:
-            action = f"добавить эти формулировки к статье «{titles[near]}» ({near})"
+    for gap in gaps:
+        if gap.action == "add-wordings" and gap.entry_id:
+            action = f"добавить эти формулировки к статье «{titles.get(gap.entry_id, gap.entry_id)}» ({gap.entry_id})"
         else:
-            action = "новая статья"
-        groups.append(GapGroup(example, citizens, count, wordings[:5], action))
-    groups.sort(key=lambda g: (-g.citizens, -g.messages, g.key))
+            action = f"новая статья (черновик: egov-bot kb gaps, группа {gap.key})"
+        groups.append(GapGroup(gap.key, gap.citizens, gap.messages, tuple(gap.examples[:5]), action))
     return groups
 
 

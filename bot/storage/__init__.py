@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.storage.citizens import Citizens
 from bot.storage.database import Database, StoreError, default_database_url
+from bot.storage.gaps import Gaps
 from bot.storage.insights import Insights
 from bot.storage.outbox import Outbox
 from bot.storage.suggested import Suggested
@@ -33,6 +34,7 @@ class Storage:
         self.suggested = Suggested(database)  # answers with an entry and the wordings they suggest
         self.reminders = Reminders(database)
         self.reports = Reports(database)  # the figures of `egov-bot report`, grouped in SQL
+        self.gaps = Gaps(database)  # what `kb gaps` reads, and the groups editors ignore
 
     @classmethod
     def from_url(cls, url: str) -> "Storage":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, cast, func, literal, select, text
+from sqlalchemy import Integer, cast, func, select, text
 
 from bot.domain import Action, TicketStatus
 from bot.storage.database import Database
@@ -87,13 +87,3 @@ class Reports:
                                                              TicketRow.rating.is_not(None))
                 .group_by(TicketRow.rating))
             return {int(rating): int(n) for rating, n in rows}
-
-    async def unanswered(self, since: dt.datetime, limit: int = 3000) -> list[tuple[str, int | None]]:
-        """(masked question, citizen id) of the escalated questions since `since`, the newest `limit` of them."""
-        async with self._sessions.begin() as session:
-            rows = await session.execute(
-                select(QuestionRow.question, QuestionRow.citizen_id)
-                .where(QuestionRow.created_at >= since, QuestionRow.decision == str(Action.ESCALATE),
-                       QuestionRow.question != literal(""))
-                .order_by(QuestionRow.created_at.desc(), QuestionRow.id.desc()).limit(limit))
-            return [(question, citizen) for question, citizen in rows]

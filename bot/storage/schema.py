@@ -236,3 +236,15 @@ def as_message(row: TicketMessageRow) -> TicketMessage:
 
 def as_draft(row: DraftRow) -> Draft:
     return Draft(row.id, row.ticket_id, row.lang, row.question, row.answer, row.created_by, row.created_at)
+
+
+class GapIgnoreRow(Base):
+    """A group of questions an editor marked as not for the knowledge base (`egov-bot kb gaps --ignore KEY`):
+    its key and the stems of its representative wording, so that a similar group later stays out too."""
+
+    __tablename__ = "gap_ignores"
+
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    stems: Mapped[str] = mapped_column(Text)
+    example: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -17,7 +17,7 @@ from bot.storage import Storage
 from bot.storage.database import INITIAL_REVISION, alembic_config
 from bot.storage.schema import Base
 
-HEAD = "0009"
+HEAD = "0010"
 
 
 async def differences(store: Storage) -> list:

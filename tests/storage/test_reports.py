@@ -51,7 +51,7 @@ async def test_questions_by_local_day_and_outcome(any_store: Storage) -> None:
 
 
 async def test_entries_feedback_tickets_and_ratings(any_store: Storage) -> None:
-    citizen = await _fill(any_store)
+    await _fill(any_store)
     since = D - dt.timedelta(days=1)
     assert await any_store.reports.answered_entries(since) == [("eds-obtain", 2), ("id-card", 1)]
     assert await any_store.reports.answered_entries(D - dt.timedelta(days=10)) == [
@@ -61,7 +61,6 @@ async def test_entries_feedback_tickets_and_ratings(any_store: Storage) -> None:
     assert await any_store.reports.tickets_by_day(since) == [(day, 3)]  # the withdrawn one left out
     assert await any_store.reports.tickets_by_day(since, offset=300) == [(day, 1), (day + dt.timedelta(days=1), 2)]
     assert await any_store.reports.ratings(since) == {5: 1, 4: 1}
-    assert await any_store.reports.unanswered(since) == [("вопрос 4", citizen)]
 
 
 async def test_an_empty_database(any_store: Storage) -> None:
@@ -70,4 +69,3 @@ async def test_an_empty_database(any_store: Storage) -> None:
     assert await reports.questions_by_day(since) == [] and await reports.questions_by_language(since) == []
     assert await reports.answered_entries(since) == [] and await reports.feedback_by_entry(since) == []
     assert await reports.tickets_by_day(since) == [] and await reports.ratings(since) == {}
-    assert await reports.unanswered(since) == []
