@@ -1,6 +1,7 @@
 """The knowledge base: categories, entries and synonyms (model.py), loaded from YAML and validated (loading.py)."""
 
-from bot.knowledge.loading import YamlChecker, load_knowledge
+from bot.knowledge.checking import YamlChecker
+from bot.knowledge.loading import load_knowledge
 from bot.knowledge.model import (ANSWER_HARD_LIMIT, ANSWER_SOFT_LIMIT, DEFAULT_OFFICIAL_DOMAINS, ID_PATTERN,
                                  LANGUAGE_NAMES, LANGUAGES, MIN_KAZAKH_QUESTIONS, MIN_QUESTIONS, REVIEW_MAX_AGE_DAYS,
                                  URL_IN_TEXT, CannedReply, Category, Entry, Holiday, KnowledgeBase, KnowledgeError, Link, Notice, Problem,

@@ -20,85 +20,15 @@ from bot.knowledge.replies import load_replies
 from bot.knowledge.holidays import read_holidays
 from bot.knowledge.notices import load_notices
 from bot.knowledge.model import Holiday
+from bot.knowledge.checking import YamlChecker
 from bot.knowledge.yaml_lines import line_of, read_yaml
 
 
-class YamlChecker:
-    """Collects problems with file:line; checks the {ru, kk} text blocks shared by every YAML file."""
+ENTRY_FIELDS = ("answer", "category", "id", "links", "questions", "reviewed", "source", "steps", "title")
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.problems: list[Problem] = []
 
-    def shown(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.directory.parent))
-        except ValueError:
-            return str(path)
-
-    def error(self, path: str, line: int, message: str) -> None:
-        self.problems.append(Problem(path, line, message))
-
-    def warn(self, path: str, line: int, message: str) -> None:
-        self.problems.append(Problem(path, line, message, "warning"))
-
-    def texts(self, node: Any, key: str, path: str, owner: str, *, what: str) -> dict[str, str]:
-        """A {ru, kk} block of non-empty strings; reports each missing language."""
-        value = node.get(key)
-        line = line_of(node, key)
-        if not isinstance(value, dict):
-            self.error(path, line, f"{owner} has no {what} (expected {key}: with ru: and kk:)")
-            return {}
-        result = {}
-        for lang in LANGUAGES:
-            text = value.get(lang)
-            if text is None or (isinstance(text, str) and not text.strip()):
-                self.error(path, line_of(value, lang) or line, f"{owner} has no {LANGUAGE_NAMES[lang]} {what}")
-            elif not isinstance(text, (str, int, float)):
-                self.error(path, line_of(value, lang), f"{owner}: {what} in {lang} must be text")
-            else:
-                result[lang] = str(text).strip()
-        for extra in value:
-            if extra not in LANGUAGES:
-                self.error(path, line_of(value, extra), f"{owner}: unknown language '{extra}' in {key} (use ru and kk)")
-        return result
-
-    def text_lists(self, node: Any, key: str, path: str, owner: str, *, what: str, required: bool):
-        value = node.get(key)
-        line = line_of(node, key)
-        if value is None:
-            if required:
-                self.error(path, line, f"{owner} has no {what}")
-            return {}, {}
-        if not isinstance(value, dict):
-            self.error(path, line, f"{owner}: {key} must have ru: and kk: lists")
-            return {}, {}
-        result: dict[str, tuple[str, ...]] = {}
-        lines: dict[str, int] = {}
-        for lang in LANGUAGES:
-            items = value.get(lang)
-            if not items:
-                self.error(path, line_of(value, lang) or line, f"{owner} has no {LANGUAGE_NAMES[lang]} {what}")
-                continue
-            if not isinstance(items, list):
-                self.error(path, line_of(value, lang), f"{owner}: {what} in {lang} must be a list (lines starting with '- ')")
-                continue
-            kept = []
-            for item, item_line in zip(items, getattr(items, "item_lines", [line] * len(items))):
-                if not isinstance(item, (str, int, float)) or not str(item).strip():
-                    self.error(path, item_line, f"{owner}: an empty or non-text item in {what} ({lang})")
-                    continue
-                text = str(item).strip()
-                if text in kept:
-                    self.warn(path, item_line, f"{owner}: '{text}' is listed twice")
-                    continue
-                kept.append(text)
-                lines[f"{lang}:{text}"] = item_line
-            result[lang] = tuple(kept)
-        for extra in value:
-            if extra not in LANGUAGES:
-                self.error(path, line_of(value, extra), f"{owner}: unknown language '{extra}' in {key} (use ru and kk)")
-        return result, lines
+class KnowledgeChecker(YamlChecker):
+    """The checks of the knowledge base's own files: categories, settings, synonyms, entries and their links."""
 
     def categories(self) -> list[Category]:
         path = self.directory / "categories.yaml"
@@ -202,18 +132,11 @@ class YamlChecker:
         return result
 
     def entry(self, item: Any, position: int, path: str, categories: set[str], domains, today) -> Entry | None:
-        if not isinstance(item, dict):
-            self.error(path, line_of(item), f"entry #{position} is not a block of 'key: value' lines")
-            return None
-        entry_id = item.get("id")
-        if not isinstance(entry_id, str) or not ID_PATTERN.match(entry_id):
-            self.error(path, line_of(item, "id"), f"entry #{position} needs an id in lower-case-with-dashes, like eds-renew")
+        entry_id = self.block_id(item, position, path, "entry", ENTRY_FIELDS, shape="of 'key: value' lines",
+                                 example="eds-renew")
+        if entry_id is None:
             return None
         owner = f"entry {entry_id}"
-        known = {"id", "category", "title", "questions", "answer", "steps", "links", "source", "reviewed"}
-        for key in item:
-            if key not in known:
-                self.error(path, line_of(item, key), f"{owner}: unknown field '{key}' (known: {', '.join(sorted(known))})")
         category = item.get("category")
         if not isinstance(category, str) or not category:
             self.error(path, line_of(item), f"{owner} has no category")
@@ -372,7 +295,7 @@ def load_knowledge(directory: Path | str, *, today: dt.date | None = None) -> Kn
     if not directory.is_dir():
         raise KnowledgeError([Problem(str(directory), 0, "the knowledge directory does not exist")])
     today = today or dt.date.today()
-    loader = YamlChecker(directory)
+    loader = KnowledgeChecker(directory)
     categories = loader.categories()
     domains = loader.official_domains()
     holidays = loader.holidays(today)

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlsplit
 
-from bot.knowledge.model import ID_PATTERN, LANGUAGE_NAMES, URL_IN_TEXT, Notice
+from bot.knowledge.model import LANGUAGE_NAMES, Notice
 from bot.knowledge.yaml_lines import line_of, read_yaml
 
 NOTICES_FILE = "notices.yaml"
@@ -28,7 +27,7 @@ FIELDS = ("id", "text", "entries", "categories", "starts", "ends")
 
 def load_notices(checker, entries: set[str], categories: set[str], domains: tuple[str, ...],
                  today: dt.date) -> list[Notice]:
-    """The notices of the checker's directory (a bot.knowledge.loading.YamlChecker) in file order; each
+    """The notices of the checker's directory (a bot.knowledge.checking.YamlChecker) in file order; each
     problem goes to the checker with its line."""
     path = checker.directory / NOTICES_FILE
     if not path.is_file():
@@ -49,44 +48,26 @@ def load_notices(checker, entries: set[str], categories: set[str], domains: tupl
     for key in data:
         if key != "notices":
             checker.error(shown, line_of(data, key), f"unknown key '{key}' (the file has only notices:)")
-    found: list[Notice] = []
-    seen: dict[str, Notice] = {}
     lines = getattr(items, "item_lines", [line_of(items)] * len(items))
-    for position, (item, line) in enumerate(zip(items, lines), start=1):
-        notice = _notice(checker, item, position, line, shown, entries, categories, domains, today)
-        if notice is None:
-            continue
-        if notice.id in seen:
-            checker.error(shown, notice.line, f"notice id {notice.id} is used twice (also line {seen[notice.id].line})")
-            continue
-        seen[notice.id] = notice
-        found.append(notice)
-    return found
+    found = [_notice(checker, item, position, line, shown, entries, categories, domains, today)
+             for position, (item, line) in enumerate(zip(items, lines), start=1)]
+    return checker.first_of_each_id([notice for notice in found if notice is not None], shown, "notice")
 
 
 def _notice(checker, item: Any, position: int, line: int, path: str, entries: set[str], categories: set[str],
             domains: tuple[str, ...], today: dt.date) -> Notice | None:
-    if not isinstance(item, dict):
-        checker.error(path, line, f"notice #{position} is not a block with id, text, entries or categories, starts and ends")
-        return None
-    notice_id = item.get("id")
-    if not isinstance(notice_id, str) or not ID_PATTERN.match(notice_id):
-        checker.error(path, line_of(item, "id"), f"notice #{position} needs an id in lower-case-with-dashes, like portal-works-march")
+    notice_id = checker.block_id(item, position, path, "notice", FIELDS, line=line, example="portal-works-march",
+                                 shape="with id, text, entries or categories, starts and ends")
+    if notice_id is None:
         return None
     owner = f"notice {notice_id}"
-    for key in item:
-        if key not in FIELDS:
-            checker.error(path, line_of(item, key), f"{owner}: unknown field '{key}' (known: {', '.join(FIELDS)})")
     text = checker.texts(item, "text", path, owner, what="text")
     for lang, value in text.items():
         where = line_of(item.get("text"), lang)
         if len(value) > NOTICE_TEXT_LIMIT:
             checker.error(path, where, f"{owner}: the {LANGUAGE_NAMES[lang]} text has {len(value)} characters; "
                                        f"keep it under {NOTICE_TEXT_LIMIT}")
-        for url in URL_IN_TEXT.findall(value):
-            host = (urlsplit(url).hostname or "").lower()
-            if not any(host == d or host.endswith("." + d) for d in domains):
-                checker.error(path, where, f"{owner}: {url} is not on an official site ({', '.join(domains)}; see settings.yaml)")
+        checker.official_links(value, path, where, owner, domains)
     concerned = _ids(checker, item, "entries", path, owner, entries, "entry", "the services/*.yaml files")
     kinds = _ids(checker, item, "categories", path, owner, categories, "category", "categories.yaml")
     if "entries" not in item and "categories" not in item:

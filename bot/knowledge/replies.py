@@ -9,9 +9,7 @@ The file is optional (a knowledge base without it has no canned replies). Each r
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from bot.knowledge.model import ID_PATTERN, LANGUAGE_NAMES, URL_IN_TEXT, CannedReply
+from bot.knowledge.model import LANGUAGE_NAMES, CannedReply
 from bot.knowledge.yaml_lines import line_of, read_yaml
 
 REPLIES_FILE = "replies.yaml"
@@ -21,7 +19,7 @@ FIELDS = ("id", "title", "text")
 
 
 def load_replies(checker, domains: tuple[str, ...]) -> list[CannedReply]:
-    """The canned replies of the checker's directory (a bot.knowledge.loading.YamlChecker, which calls this);
+    """The canned replies of the checker's directory (a bot.knowledge.checking.YamlChecker, which calls this);
     problems go to checker.problems."""
     path = checker.directory / REPLIES_FILE
     if not path.is_file():
@@ -33,32 +31,16 @@ def load_replies(checker, domains: tuple[str, ...]) -> list[CannedReply]:
     if not isinstance(data, list):
         checker.error(shown, line_of(data), "expected a list of replies (each starting with '- id:')")
         return []
-    replies: list[CannedReply] = []
-    seen: dict[str, CannedReply] = {}
-    for position, item in enumerate(data, start=1):
-        reply = _reply(checker, item, position, shown, domains)
-        if reply is None:
-            continue
-        if reply.id in seen:
-            checker.error(shown, reply.line, f"reply id {reply.id} is used twice (also line {seen[reply.id].line})")
-            continue
-        seen[reply.id] = reply
-        replies.append(reply)
-    return replies
+    replies = [_reply(checker, item, position, shown, domains) for position, item in enumerate(data, start=1)]
+    return checker.first_of_each_id([reply for reply in replies if reply is not None], shown, "reply")
 
 
 def _reply(checker, item, position: int, path: str, domains: tuple[str, ...]) -> CannedReply | None:
-    if not isinstance(item, dict):
-        checker.error(path, line_of(item), f"reply #{position} is not a block with id, title and text")
-        return None
-    reply_id = item.get("id")
-    if not isinstance(reply_id, str) or not ID_PATTERN.match(reply_id):
-        checker.error(path, line_of(item, "id"), f"reply #{position} needs an id in lower-case-with-dashes, like come-with-id")
+    reply_id = checker.block_id(item, position, path, "reply", FIELDS, shape="with id, title and text",
+                                example="come-with-id")
+    if reply_id is None:
         return None
     owner = f"reply {reply_id}"
-    for key in item:
-        if key not in FIELDS:
-            checker.error(path, line_of(item, key), f"{owner}: unknown field '{key}' (known: {', '.join(FIELDS)})")
     title = checker.texts(item, "title", path, owner, what="title")
     text = checker.texts(item, "text", path, owner, what="text")
     for lang, value in title.items():
@@ -70,8 +52,5 @@ def _reply(checker, item, position: int, path: str, domains: tuple[str, ...]) ->
         if len(value) > REPLY_TEXT_LIMIT:
             checker.error(path, line, f"{owner}: the {LANGUAGE_NAMES[lang]} text has {len(value)} characters; "
                                       f"keep it under {REPLY_TEXT_LIMIT}")
-        for url in URL_IN_TEXT.findall(value):
-            host = (urlsplit(url).hostname or "").lower()
-            if not any(host == d or host.endswith("." + d) for d in domains):
-                checker.error(path, line, f"{owner}: {url} is not on an official site ({', '.join(domains)}; see settings.yaml)")
+        checker.official_links(value, path, line, owner, domains)
     return CannedReply(reply_id, title, text, path, line_of(item))
