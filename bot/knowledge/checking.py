@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.knowledge.model import ID_PATTERN, LANGUAGE_NAMES, LANGUAGES, URL_IN_TEXT, Problem
-from bot.knowledge.yaml_lines import line_of
+from bot.knowledge.yaml_lines import line_of, read_yaml
 
 
 class YamlChecker:
@@ -23,6 +23,17 @@ class YamlChecker:
             return str(path.relative_to(self.directory.parent))
         except ValueError:
             return str(path)
+
+    def read(self, name: str, *, required: str = "") -> tuple[str, Any]:
+        """(the file as shown in problems, its YAML or None) for a file of the directory. A missing file is
+        None, and an error when `required` says what it is for; a file that is not YAML is reported."""
+        path = self.directory / name
+        shown = self.shown(path)
+        if not path.is_file():
+            if required:
+                self.error(shown, 0, f"the file is missing: it {required}")
+            return shown, None
+        return shown, read_yaml(path, shown, self.problems)
 
     def error(self, path: str, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))

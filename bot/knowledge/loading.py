@@ -31,12 +31,7 @@ class KnowledgeChecker(YamlChecker):
     """The checks of the knowledge base's own files: categories, settings, synonyms, entries and their links."""
 
     def categories(self) -> list[Category]:
-        path = self.directory / "categories.yaml"
-        shown = self.shown(path)
-        if not path.is_file():
-            self.error(shown, 0, "the file is missing: it lists the categories")
-            return []
-        data = read_yaml(path, shown, self.problems)
+        shown, data = self.read("categories.yaml", required="lists the categories")
         if data is None:
             return []
         if not isinstance(data, list):
@@ -92,11 +87,7 @@ class KnowledgeChecker(YamlChecker):
         return tuple(d.lower().strip(".") for d in domains)
 
     def synonyms(self) -> list[SynonymGroup]:
-        path = self.directory / "synonyms.yaml"
-        shown = self.shown(path)
-        if not path.is_file():
-            return []
-        data = read_yaml(path, shown, self.problems)
+        shown, data = self.read("synonyms.yaml")
         if data is None:
             return []
         if not isinstance(data, list):

@@ -18,7 +18,7 @@ import datetime as dt
 from typing import Any
 
 from bot.knowledge.model import LANGUAGE_NAMES, Notice
-from bot.knowledge.yaml_lines import line_of, read_yaml
+from bot.knowledge.yaml_lines import line_of
 
 NOTICES_FILE = "notices.yaml"
 NOTICE_TEXT_LIMIT = 400  # characters: a notice is a line or two under an answer, not an answer of its own
@@ -29,11 +29,7 @@ def load_notices(checker, entries: set[str], categories: set[str], domains: tupl
                  today: dt.date) -> list[Notice]:
     """The notices of the checker's directory (a bot.knowledge.checking.YamlChecker) in file order; each
     problem goes to the checker with its line."""
-    path = checker.directory / NOTICES_FILE
-    if not path.is_file():
-        return []
-    shown = checker.shown(path)
-    data = read_yaml(path, shown, checker.problems)
+    shown, data = checker.read(NOTICES_FILE)
     if data is None:
         return []  # an empty file, or one that is not YAML (then reported)
     if not isinstance(data, dict) or "notices" not in data:

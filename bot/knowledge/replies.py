@@ -10,7 +10,7 @@ The file is optional (a knowledge base without it has no canned replies). Each r
 from __future__ import annotations
 
 from bot.knowledge.model import LANGUAGE_NAMES, CannedReply
-from bot.knowledge.yaml_lines import line_of, read_yaml
+from bot.knowledge.yaml_lines import line_of
 
 REPLIES_FILE = "replies.yaml"
 REPLY_TEXT_LIMIT = 700   # characters of a reply's text: one screen of a phone, with room for a personal line
@@ -21,11 +21,7 @@ FIELDS = ("id", "title", "text")
 def load_replies(checker, domains: tuple[str, ...]) -> list[CannedReply]:
     """The canned replies of the checker's directory (a bot.knowledge.checking.YamlChecker, which calls this);
     problems go to checker.problems."""
-    path = checker.directory / REPLIES_FILE
-    if not path.is_file():
-        return []
-    shown = checker.shown(path)
-    data = read_yaml(path, shown, checker.problems)
+    shown, data = checker.read(REPLIES_FILE)
     if data is None:
         return []
     if not isinstance(data, list):
