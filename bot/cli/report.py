@@ -33,6 +33,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(page)
+        os.chmod(temporary, 0o644)  # a report is for others to read (mkstemp makes it the owner's only)
         os.replace(temporary, target)
     except OSError as error:
         raise UsageError(f"cannot write the report to {target}: {error.strerror or error}") from None
