@@ -145,7 +145,9 @@ class Console:
         if await self.helpdesk.privacy_warning(citizen, message):
             self.say(locales.text(self.lang, "privacy_warning"))
         reply = await self.helpdesk.ask(citizen, message)
-        if self.lang != "en":  # the conversation goes on in the language the citizen writes in
+        if self.lang != "en" and not isinstance(reply, SmallTalk):
+            # The conversation goes on in the language the citizen asks in; a "рахмет" from a Russian speaker
+            # (or a "спасибо" from a Kazakh one) is answered in its own language and changes nothing.
             self.lang = reply.lang
         if isinstance(reply, Clarify):
             self._pending, self._pending_question = reply, message

@@ -93,6 +93,14 @@ async def test_quit_words_end_the_chat(knowledge: Knowledge, store: Storage, wor
     assert await store.insights.count_questions() == 0
 
 
+async def test_a_kazakh_thank_you_does_not_switch_a_russian_conversation(knowledge: Knowledge, store: Storage):
+    output = await chat(knowledge, store, "как получить эцп", "рахмет", "/status")
+    messages = replies(output)
+    assert locales.text("kk", "thanks_reply") in messages  # answered in its own language ...
+    assert messages[-2] == locales.text("ru", "status_none")  # ... and the conversation stays Russian
+    assert output.count(locales.text("ru", "prompt")) >= 3
+
+
 async def test_small_talk_replies(knowledge: Knowledge, store: Storage):
     output = await chat(knowledge, store, "здравствуйте", "спасибо", "")
     messages = replies(output)
