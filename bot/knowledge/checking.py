@@ -67,6 +67,17 @@ class YamlChecker:
                 seen[item.id] = item
         return list(seen.values())
 
+    def short_texts(self, item: Any, key: str, texts: dict[str, str], path: str, owner: str, limit: int,
+                    domains=None) -> None:
+        """Each language's text of item[key] under `limit` characters, and (with domains) linking only official sites."""
+        for lang, value in texts.items():
+            line = line_of(item.get(key), lang)
+            if len(value) > limit:
+                self.error(path, line, f"{owner}: the {LANGUAGE_NAMES[lang]} {key} has {len(value)} characters; "
+                                       f"keep it under {limit}")
+            if domains is not None:
+                self.official_links(value, path, line, owner, domains)
+
     def official_links(self, text: str, path: str, line: int, owner: str, domains) -> None:
         """Every address written in a text must be on an official site."""
         for url in URL_IN_TEXT.findall(text):

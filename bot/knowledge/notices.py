@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.knowledge.model import LANGUAGE_NAMES, Notice
+from bot.knowledge.model import Notice
 from bot.knowledge.yaml_lines import line_of
 
 NOTICES_FILE = "notices.yaml"
@@ -58,12 +58,7 @@ def _notice(checker, item: Any, position: int, line: int, path: str, entries: se
         return None
     owner = f"notice {notice_id}"
     text = checker.texts(item, "text", path, owner, what="text")
-    for lang, value in text.items():
-        where = line_of(item.get("text"), lang)
-        if len(value) > NOTICE_TEXT_LIMIT:
-            checker.error(path, where, f"{owner}: the {LANGUAGE_NAMES[lang]} text has {len(value)} characters; "
-                                       f"keep it under {NOTICE_TEXT_LIMIT}")
-        checker.official_links(value, path, where, owner, domains)
+    checker.short_texts(item, "text", text, path, owner, NOTICE_TEXT_LIMIT, domains)
     concerned = _ids(checker, item, "entries", path, owner, entries, "entry", "the services/*.yaml files")
     kinds = _ids(checker, item, "categories", path, owner, categories, "category", "categories.yaml")
     if "entries" not in item and "categories" not in item:

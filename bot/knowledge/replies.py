@@ -9,7 +9,7 @@ The file is optional (a knowledge base without it has no canned replies). Each r
 
 from __future__ import annotations
 
-from bot.knowledge.model import LANGUAGE_NAMES, CannedReply
+from bot.knowledge.model import CannedReply
 from bot.knowledge.yaml_lines import line_of
 
 REPLIES_FILE = "replies.yaml"
@@ -39,14 +39,6 @@ def _reply(checker, item, position: int, path: str, domains: tuple[str, ...]) ->
     owner = f"reply {reply_id}"
     title = checker.texts(item, "title", path, owner, what="title")
     text = checker.texts(item, "text", path, owner, what="text")
-    for lang, value in title.items():
-        if len(value) > REPLY_TITLE_LIMIT:
-            checker.error(path, line_of(item.get("title"), lang), f"{owner}: the {LANGUAGE_NAMES[lang]} title has "
-                                                                  f"{len(value)} characters; keep it under {REPLY_TITLE_LIMIT}")
-    for lang, value in text.items():
-        line = line_of(item.get("text"), lang)
-        if len(value) > REPLY_TEXT_LIMIT:
-            checker.error(path, line, f"{owner}: the {LANGUAGE_NAMES[lang]} text has {len(value)} characters; "
-                                      f"keep it under {REPLY_TEXT_LIMIT}")
-        checker.official_links(value, path, line, owner, domains)
+    checker.short_texts(item, "title", title, path, owner, REPLY_TITLE_LIMIT)
+    checker.short_texts(item, "text", text, path, owner, REPLY_TEXT_LIMIT, domains)
     return CannedReply(reply_id, title, text, path, line_of(item))
