@@ -113,9 +113,10 @@ class HelpDesk(LibrarianDesk, EditorDesk, NoticeDesk):
         recent = [(moment, ticket_id) for ticket_id, moment in last.items() if now - moment < CONVERSATION_WINDOW]
         return by_id[max(recent)[1]] if recent else None
 
-    def language(self, question: str, citizen: Citizen) -> str:
-        """The reply's language: the question's own when it shows one, else the citizen's interface language."""
-        lang, clear = self.knowledge.matcher.language(question)
+    def language(self, question: str, citizen: Citizen, decision: Decision | None = None) -> str:
+        """The reply's language: the question's own when it shows one, else the citizen's interface language
+        (read off the question's decision when there is one, else from the question)."""
+        lang, clear = (decision.lang, decision.lang_stated) if decision else self.knowledge.matcher.language(question)
         return lang if clear or citizen.language not in ("ru", "kk") else citizen.language
 
     async def ask(self, citizen: Citizen, question: str, *, open_tickets: list[Ticket] | None = None,
@@ -149,7 +150,7 @@ class HelpDesk(LibrarianDesk, EditorDesk, NoticeDesk):
         if talk is not None or decision.reason == "no-words":
             lang = "kk" if textnorm.has_kazakh_letters(question) else self.small_talk.language(question) or ui_lang
             return SmallTalk(talk or "no-words", lang if lang in ("ru", "kk") else ui_lang)
-        lang = self.language(question, citizen)
+        lang = self.language(question, citizen, decision)
         top = decision.candidates[0].score if decision.candidates else 0.0
         await self.store.insights.log_question(citizen.id, masked, lang, decision.action, decision.entry_id, top)
         kb = self.knowledge.kb

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 
 from bot import wordinfo
@@ -53,8 +54,12 @@ class Matcher:
 
     def terms(self, question: str) -> tuple[list[Term], str]:
         """The question's meaningful words, each mapped onto the vocabulary and weighed; and its language."""
+        terms, lang, _ = self._terms(question)
+        return terms, lang
+
+    def _terms(self, question: str) -> tuple[list[Term], str, bool]:
         reader, weights = self._reader, self.index.weight
-        pairs, lang = reader.read(question)
+        pairs, lang, stated = reader.read_stating(question)
         mapped = []
         for word, stem in pairs:
             key, similarity = reader.lookup(stem)
@@ -74,7 +79,7 @@ class Matcher:
                 continue
             seen[key] = len(result)
             result.append(Term(word, key, similarity, weight, known))
-        return result, lang
+        return result, lang, stated
 
     def rank(self, terms: list[Term], *, leave_out: int | None = None, limit: int = 10) -> list[Candidate]:
         """The `limit` best entries, best first (see bot.matching.ranking)."""
@@ -89,10 +94,10 @@ class Matcher:
 
     def match_afresh(self, question: str) -> Decision:
         """match() without the cache of decisions (what benchmarks time)."""
-        terms, lang = self.terms(question[:MAX_QUESTION])
+        terms, lang, stated = self._terms(question[:MAX_QUESTION])
         if not terms:
-            return Decision(Action.ESCALATE, lang, (), None, "no-words", ())
-        return decide(self.rank(terms), lang, tuple(terms), self.thresholds)
+            return Decision(Action.ESCALATE, lang, (), None, "no-words", (), stated)
+        return replace(decide(self.rank(terms), lang, tuple(terms), self.thresholds), lang_stated=stated)
 
     def documents(self) -> list[tuple[int, str, str]]:
         """(document number, entry id, text) of every indexed variant and title: for calibration."""

@@ -68,6 +68,7 @@ class Decision:
     entry_id: str | None = None        # set when action is ANSWER
     reason: str = ""                   # "confident", "close-call", "unsure", "no-match", "no-words", ...
     terms: tuple[Term, ...] = field(default=(), compare=False)
+    lang_stated: bool = False          # the question itself says its language (Kazakh letters, or more words of it)
 
     def to_json(self, question: str) -> dict:
         return {

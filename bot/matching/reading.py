@@ -37,16 +37,23 @@ class Reader:
     def read(self, question: str, lang: str | None = None,
              stem: Callable[[str, str], str] = textnorm.stem) -> tuple[list[tuple[str, str]], str]:
         """The question as (typed word, stem) pairs, Latin words resolved; and its language."""
+        pairs, lang, _ = self.read_stating(question, lang, stem)
+        return pairs, lang
+
+    def read_stating(self, question: str, lang: str | None = None, stem: Callable[[str, str], str] = textnorm.stem
+                     ) -> tuple[list[tuple[str, str]], str, bool]:
+        """read(), and whether the question itself says its language (see language())."""
         readings = _readings(question)
+        stated = True
         if lang is None:
-            lang = self._votes(question, readings)[0]
+            lang, stated = self._votes(question, readings)
         pairs: list[tuple[str, str]] = []
         for options in readings:
             if len(options) == 1:
                 pairs.extend((w, stem(w, lang)) for w in options[0])
             else:
                 pairs.extend(self._best_reading(options, lang, stem))
-        return pairs, lang
+        return pairs, lang, stated
 
     def language(self, question: str) -> tuple[str, bool]:
         """The question's language, and whether the question itself says so (Kazakh letters, or more words of
