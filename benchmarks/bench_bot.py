@@ -1,7 +1,7 @@
 """End-to-end load on the real bot process: latency and throughput of answers, beside a bare echo bot.
 
 Run from the project root:  .venv/bin/python benchmarks/bench_bot.py
-Options: --citizens 50  --questions 20  --memory-questions 10000  --skip-postgres
+Options: --citizens 50  --questions 20  --rounds 3  --memory-questions 10000  --skip-postgres
 
 Everything stays on 127.0.0.1: the Bot API emulator of the end-to-end tests (tests/e2e/emulator.py)
 runs in this process, the bots run as subprocesses (`python -m bot run`, as tests/e2e/test_bot_process.py
@@ -18,9 +18,14 @@ What is measured:
 - Latency: from just before the update is injected (queued in the emulator for getUpdates, or POSTed to
   the webhook) to the moment the emulator handled the bot's sendMessage to that citizen's chat
   (time.perf_counter in the emulator's request thread). Median and p99 over all questions.
-- Throughput: questions answered / (last reply - first injection).
-- The echo bot: a bare python-telegram-bot Application (the same AIORateLimiter rate, updates handled
-  one at a time like egov-bot) in a subprocess, polling its own emulator, replying with the same text.
+- Throughput: questions answered / (last reply - first injection). CPU: the bot process's user + system
+  time over the run, per answer (from /proc/<pid>/stat): it hardly changes with a neighbour's load.
+- Rounds: the polling scenarios run --rounds times (default 3), taking turns, and the medians are compared:
+  on a shared machine one run alone can be 20 % off.
+- The echo bot: a bare python-telegram-bot Application (the same AIORateLimiter rate; PTB's default of one
+  update at a time, where egov-bot handles up to 64 chats at once, each chat in order) in a subprocess,
+  polling its own emulator, replying with the same text. Its third variant runs on uvloop and egov-bot's
+  transport (bot/telegram_ui/transport.py: JSON bodies): beside it, what is left is egov-bot's own work.
 - PostgreSQL: the same load, polling; then webhook mode with one instance and with two instances on one
   database (updates POSTed alternately to the instances' ports with the secret header).
 - Memory: one polling bot on SQLite answers --memory-questions questions (N concurrent citizens, a fresh
@@ -90,8 +95,12 @@ async def echo(update, context):
     await update.effective_message.reply_text(update.effective_message.text)
 
 from telegram.ext import AIORateLimiter
-app = (Application.builder().token(os.environ["TELEGRAM_BOT_TOKEN"]).base_url(os.environ["TELEGRAM_BASE_URL"])
-       .rate_limiter(AIORateLimiter(overall_max_rate=float(os.environ["SEND_RATE"]), max_retries=0)).build())
+builder = (Application.builder().token(os.environ["TELEGRAM_BOT_TOKEN"]).base_url(os.environ["TELEGRAM_BASE_URL"])
+           .rate_limiter(AIORateLimiter(overall_max_rate=float(os.environ["SEND_RATE"]), max_retries=0)))
+if os.environ.get("ECHO_JSON"):  # egov-bot's transport (JSON bodies), to see what is left of egov-bot's own work
+    from bot.telegram_ui.transport import JsonRequest
+    builder = builder.request(JsonRequest()).get_updates_request(JsonRequest(connection_pool_size=1))
+app = builder.build()
 app.add_handler(MessageHandler(filters.TEXT, echo))
 app.run_polling(allowed_updates=["message"])
 """
@@ -122,6 +131,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (/proc/<pid>/stat, fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def read_status(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM (peak RSS) in KiB."""
     out = {}
@@ -137,7 +153,7 @@ class Bot:
     """One bot subprocess against an emulator."""
 
     def __init__(self, emulator: BotApiEmulator, folder: Path, database_url: str | None, *, echo: bool = False,
-                 webhook_port: int | None = None, uvloop: bool = False) -> None:
+                 webhook_port: int | None = None, uvloop: bool = False, json_transport: bool = False) -> None:
         self.emulator, self.folder, self.webhook_port = emulator, folder, webhook_port
         folder.mkdir(parents=True, exist_ok=True)
         self.log = folder / "bot.log"
@@ -148,6 +164,8 @@ class Bot:
                    EDITOR_IDS="7001", PYTHONPATH=str(ROOT), FLOOD_LIMIT="0", SEND_RATE=str(SEND_RATE))
         if uvloop:
             env["ECHO_UVLOOP"] = "1"
+        if json_transport:
+            env["ECHO_JSON"] = "1"
         args = []
         if webhook_port is not None:
             env.update(WEBHOOK_URL=f"http://127.0.0.1:{webhook_port}/telegram", WEBHOOK_SECRET=SECRET,
@@ -291,20 +309,22 @@ async def warm_up(emulator: TimedEmulator, inject: Injector) -> None:
     await drive(emulator, inject, 1, 5, first_id=90_000_000, unmatched=False)
 
 
-def figures(name: str, result: dict, asked: int) -> dict:
+def figures(name: str, result: dict, asked: int, cpu: float) -> dict:
+    """cpu: the bot processes' CPU seconds over the run; per answer it hardly depends on what else runs."""
     lat = result["latencies"]
     rate = len(lat) / result["wall"] if result["wall"] > 0 else 0.0
     row = {"name": name, "answered": len(lat), "asked": asked, "lost": result["lost"], "extra": result["extra"],
            "median_ms": statistics.median(lat) * 1000 if lat else float("nan"),
-           "p99_ms": percentile(lat, 0.99) * 1000 if lat else float("nan"), "rate": rate, "wall": result["wall"]}
+           "p99_ms": percentile(lat, 0.99) * 1000 if lat else float("nan"), "rate": rate, "wall": result["wall"],
+           "cpu_ms": cpu / len(lat) * 1000 if lat else float("nan")}
     print(f"  {name:<42} answered {row['answered']:>5}/{asked:<5} lost {row['lost']:>3}  "
           f"median {row['median_ms']:8.1f} ms  p99 {row['p99_ms']:8.1f} ms  {rate:7.1f} answers/s  "
-          f"({row['wall']:.1f} s{', extra msgs %d' % row['extra'] if row['extra'] else ''})", flush=True)
+          f"CPU {row['cpu_ms']:.2f} ms/answer  ({row['wall']:.1f} s{', extra msgs %d' % row['extra'] if row['extra'] else ''})", flush=True)
     return row
 
 
 async def scenario(name: str, args, work: Path, *, database_url: str | None = None, echo: bool = False,
-                   instances: int = 0, uvloop: bool = False) -> dict | None:
+                   instances: int = 0, uvloop: bool = False, json_transport: bool = False) -> dict | None:
     """instances=0: polling; 1 or 2: webhook mode with that many processes."""
     emulator = TimedEmulator().start()
     emulator.group_chat(GROUP_ID, "Библиотекари", supergroup=True)
@@ -312,7 +332,8 @@ async def scenario(name: str, args, work: Path, *, database_url: str | None = No
     inject = None
     try:
         if instances == 0:
-            bots.append(Bot(emulator, work / name.replace(" ", "_").replace(",", ""), database_url, echo=echo, uvloop=uvloop))
+            bots.append(Bot(emulator, work / name.replace(" ", "_").replace(",", ""), database_url, echo=echo, uvloop=uvloop,
+                            json_transport=json_transport))
             await bots[0].ready()
             inject = Injector(emulator)
         else:
@@ -322,8 +343,10 @@ async def scenario(name: str, args, work: Path, *, database_url: str | None = No
                 await bots[-1].ready()
             inject = Injector(emulator, ports, workers=args.citizens)
         await warm_up(emulator, inject)
+        cpu = -sum(cpu_seconds(bot.pid) for bot in bots)
         result = await drive(emulator, inject, args.citizens, args.questions, first_id=10_000)
-        row = figures(name, result, args.citizens * args.questions)
+        cpu += sum(cpu_seconds(bot.pid) for bot in bots)
+        row = figures(name, result, args.citizens * args.questions, cpu)
         if inject.failed_posts:
             print(f"    ({inject.failed_posts} webhook POSTs were not answered 200)")
         if emulator.errors:
@@ -378,42 +401,62 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--citizens", type=int, default=50)
     parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each polling scenario, interleaved")
     parser.add_argument("--memory-questions", type=int, default=10_000)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="egov-bench-bot-"))
     started = time.perf_counter()
     print(f"egov-bot end-to-end benchmark: {args.citizens} citizens x {args.questions} questions, "
-          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}", flush=True)
+          f"{args.rounds} rounds, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}", flush=True)
     print(f"  (flood guard lifted in the bot processes; both bots send through AIORateLimiter at {SEND_RATE:g}/s; "
           "latency = injection -> sendMessage seen by the emulator)", flush=True)
+    server = None if args.skip_postgres else PostgresServer()
     try:
-        print("\nSQLite, polling", flush=True)
-        echo = await scenario("echo bot (bare PTB), polling", args, work, echo=True)
-        echo_uvloop = await scenario("echo bot (bare PTB) on uvloop, polling", args, work, echo=True, uvloop=True)
-        sqlite = await scenario("egov-bot, SQLite, polling", args, work)
-        for label, base in (("echo bot's", echo), ("echo bot's on uvloop (egov-bot's event loop)", echo_uvloop)):
-            if base and sqlite and base["rate"]:
-                print(f"  egov-bot throughput = {100 * sqlite['rate'] / base['rate']:.0f}% of the {label}", flush=True)
-
-        print("\nPostgreSQL", flush=True)
-        if args.skip_postgres:
-            print("  skipped (--skip-postgres)")
+        if server is not None and server.available:
+            try:
+                server.start()
+            except Exception as error:  # noqa: BLE001 - a benchmark reports and goes on
+                print(f"PostgreSQL did not start: {error}", flush=True)
+                server.stop()
+                server = None
+        # The bots take turns, round after round: a neighbour's load on a shared machine then falls on each of
+        # them alike, and the medians compare like with like.
+        polling = {"echo bot (bare PTB)": {"echo": True}, "echo bot (bare PTB) on uvloop": {"echo": True, "uvloop": True},
+                   "echo bot, uvloop, JSON transport": {"echo": True, "uvloop": True, "json_transport": True},
+                   "egov-bot, SQLite": {}}
+        if server is not None and server.available:
+            polling["egov-bot, PostgreSQL"] = {"database": True}
+        rows: dict[str, list[dict]] = {name: [] for name in polling}
+        for round_ in range(1, args.rounds + 1):
+            print(f"\nPolling, round {round_}", flush=True)
+            for name, how in polling.items():
+                url = server.create_database() if how.get("database") else None
+                row = await scenario(f"{name}, polling", args, work / f"round-{round_}", database_url=url, echo=how.get("echo", False),
+                                     uvloop=how.get("uvloop", False), json_transport=how.get("json_transport", False))
+                if row:
+                    rows[name].append(row)
+        print(f"\nPolling, medians over {args.rounds} rounds", flush=True)
+        medians = {name: {key: statistics.median(r[key] for r in runs) for key in ("rate", "cpu_ms", "median_ms", "p99_ms")}
+                   for name, runs in rows.items() if runs}
+        for name, m in medians.items():
+            print(f"  {name:<36} {m['rate']:7.1f} answers/s  CPU {m['cpu_ms']:.2f} ms/answer  "
+                  f"latency median {m['median_ms']:.1f} ms  p99 {m['p99_ms']:.1f} ms", flush=True)
+        for base_name in ("echo bot (bare PTB)", "echo bot, uvloop, JSON transport"):
+            base = medians.get(base_name)
+            for name in ("egov-bot, SQLite", "egov-bot, PostgreSQL"):
+                if base and name in medians:
+                    print(f"  {name}: throughput {100 * medians[name]['rate'] / base['rate']:.0f}% of the {base_name}'s, "
+                          f"CPU per answer {medians[name]['cpu_ms'] / base['cpu_ms']:.2f}x", flush=True)
+        if server is None:
+            print("\nPostgreSQL: skipped (--skip-postgres)")
+        elif not server.available:
+            print("\nPostgreSQL: skipped: no PostgreSQL binaries (pg_ctl not on PATH nor in /usr/lib/postgresql)")
         else:
-            server = PostgresServer()
-            if not server.available:
-                print("  skipped: no PostgreSQL binaries (pg_ctl not on PATH nor in /usr/lib/postgresql)")
-                shutil.rmtree(server.root, ignore_errors=True)
-            else:
-                try:
-                    server.start()
-                    for label, instances in (("polling", 0), ("webhook, 1 instance", 1), ("webhook, 2 instances", 2)):
-                        await scenario(f"egov-bot, PostgreSQL, {label}", args, work,
-                                       database_url=server.create_database(), instances=instances)
-                except Exception as error:  # noqa: BLE001
-                    print(f"  PostgreSQL part failed: {error}")
-                finally:
-                    server.stop()
+            print("\nPostgreSQL, webhooks", flush=True)
+            for label, instances in (("webhook, 1 instance", 1), ("webhook, 2 instances", 2)):
+                await scenario(f"egov-bot, PostgreSQL, {label}", args, work,
+                               database_url=server.create_database(), instances=instances)
 
         print("\nMemory (egov-bot, SQLite, polling)", flush=True)
         if args.memory_questions <= 0:
@@ -421,6 +464,8 @@ async def main() -> None:
         else:
             await memory(args, work)
     finally:
+        if server is not None:
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
     print(f"\ntotal time {time.perf_counter() - started:.0f} s", flush=True)
 

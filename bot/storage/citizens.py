@@ -15,16 +15,18 @@ from bot.storage.schema import (CitizenRow, DraftRow, FeedbackRow, ProcessedUpda
 CitizenKey = tuple[str, str, str, str]  # channel, external id, language on first contact, first name
 
 
-async def known_citizens(session, keys: list[CitizenKey]) -> dict[CitizenKey, Citizen]:
+async def known_citizens(connection, keys: list[CitizenKey]) -> dict[CitizenKey, Citizen]:
     """Known citizens with nothing to change, read in one query per channel; the others (new, renamed,
-    back after blocking the bot) are missing from the answer: Citizens.get deals with them."""
-    rows: dict[tuple[str, str], CitizenRow] = {}
+    back after blocking the bot) are missing from the answer: Citizens.get deals with them.
+    Plain rows, on a connection: this runs for every message."""
+    rows = {}
     by_channel: dict[str, set[str]] = defaultdict(set)
     for channel, external_id, _, _ in keys:
         by_channel[channel].add(external_id)
+    table = CitizenRow.__table__
     for channel, ids in by_channel.items():
-        found = await session.scalars(
-            select(CitizenRow).where(CitizenRow.channel == channel, CitizenRow.external_id.in_(ids)))
+        found = await connection.execute(
+            select(table).where(table.c.channel == channel, table.c.external_id.in_(ids)))
         rows.update(((row.channel, row.external_id), row) for row in found)
     known = {}
     for key in keys:
@@ -38,6 +40,7 @@ class Citizens:
     """Each method owns its session; get() is batched with the calls made at the same time (see Batched)."""
 
     def __init__(self, database: Database) -> None:
+        self._database = database
         self._sessions = database.sessions
         self._batched = Batched(self._find)
 
@@ -46,8 +49,8 @@ class Citizens:
         return await self._batched((channel, external_id, language, first_name[:128]))
 
     async def _find(self, keys: list[CitizenKey]) -> list[Citizen]:
-        async with self._sessions.begin() as session:
-            found = await known_citizens(session, keys)
+        async with self._database.engine.begin() as connection:
+            found = await known_citizens(connection, keys)
         return [found.get(key) or await self._get_one(*key) for key in keys]
 
     async def _get_one(self, channel: str, external_id: str, language: str, first_name: str) -> Citizen:

@@ -43,6 +43,19 @@ def _sqlite_settings(connection, _record) -> None:
     cursor.close()
 
 
+async def _aiosqlite_threads_ended(within: float = 1.0) -> None:
+    """After a failed SQLite connect, aiosqlite's worker thread still hands its stop back to the event loop:
+    if a short command closes the loop first, that thread dies with a traceback on stderr. Wait for it."""
+    import asyncio
+    import threading
+
+    deadline = asyncio.get_running_loop().time() + within
+    while any(t.name.endswith("(_connection_worker_thread)") for t in threading.enumerate()):
+        if asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.01)
+
+
 class Database:
     """One engine and its session factory. Each storage method owns its session:
     `async with database.sessions.begin() as session:`."""
@@ -108,6 +121,7 @@ class Database:
             async with self.engine.begin() as connection:
                 await connection.run_sync(run)
         except (DBAPIError, OSError) as error:
+            await _aiosqlite_threads_ended()
             reason = " ".join(str(getattr(error, "orig", error)).split())
             raise StoreError(f"cannot {doing} the database {self.engine.url.render_as_string()}: {reason}") from None
 

@@ -18,6 +18,7 @@ class Insights:
 
     def __init__(self, database: Database) -> None:
         self._sessions = database.sessions
+        self._engine = database.engine
         self._questions = Batched(self._log_questions)
 
     # --- the question log and feedback ----------------------------------------------------------
@@ -28,8 +29,8 @@ class Insights:
                                "entry_id": entry_id, "score": score, "created_at": utcnow()})
 
     async def _log_questions(self, rows: list[dict]) -> list[None]:
-        async with self._sessions.begin() as session:
-            await session.execute(insert(QuestionRow), rows)
+        async with self._engine.begin() as connection:  # a plain executemany: this runs for every question
+            await connection.execute(insert(QuestionRow.__table__), rows)
         return [None] * len(rows)
 
     async def count_questions(self) -> int:

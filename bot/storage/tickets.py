@@ -16,13 +16,14 @@ from bot.storage.group_commit import Batched
 from bot.storage.schema import CannedUseRow, GroupMessageRow, TicketMessageRow, TicketRow, as_message, as_ticket
 
 
-async def open_tickets_in(session, citizen_ids: list[int]) -> dict[int, list[Ticket]]:
-    """The open tickets of these citizens, oldest first, in one query."""
+async def open_tickets_in(connection, citizen_ids: list[int]) -> dict[int, list[Ticket]]:
+    """The open tickets of these citizens, oldest first, in one query (plain rows: this runs for every message)."""
     tickets: dict[int, list[Ticket]] = defaultdict(list)
     if citizen_ids:
-        rows = await session.scalars(
-            select(TicketRow).where(TicketRow.citizen_id.in_(set(citizen_ids)), TicketRow.status.in_(OPEN_STATUSES))
-            .order_by(TicketRow.created_at, TicketRow.id)
+        table = TicketRow.__table__
+        rows = await connection.execute(
+            select(table).where(table.c.citizen_id.in_(set(citizen_ids)), table.c.status.in_(OPEN_STATUSES))
+            .order_by(table.c.created_at, table.c.id)
         )
         for row in rows:
             tickets[row.citizen_id].append(as_ticket(row))

@@ -67,9 +67,10 @@ class Updates:
             await self._finished(update_id)
 
     async def _finish_updates(self, update_ids: list[int]) -> list[None]:
-        async with self._sessions.begin() as session:
-            await session.execute(update(ProcessedUpdateRow).where(ProcessedUpdateRow.update_id.in_(set(update_ids)))
-                                  .values(finished=True, payload=None))
+        table = ProcessedUpdateRow.__table__
+        async with self._database.engine.begin() as connection:
+            await connection.execute(update(table).where(table.c.update_id.in_(set(update_ids)))
+                                     .values(finished=True, payload=None))
         return [None] * len(update_ids)
 
     async def unfinished(self, silent_for: float = 0, limit: int = 1000) -> list[tuple[int, str]]:
@@ -103,11 +104,12 @@ class Updates:
                                   .on_conflict_do_update(index_elements=[table.c.id], set_={"seen_at": now}))
 
     async def _take_in(self, items: list[Intake]) -> list[Admission | None]:
-        async with self._sessions.begin() as session:
-            seen = await self._record_updates(session, [(u, c, t, p, n) for u, c, t, _, p, n in items])
+        # A connection, not an ORM session, and plain rows: this runs for every message.
+        async with self._database.engine.begin() as connection:
+            seen = await self._record_updates(connection, [(u, c, t, p, n) for u, c, t, _, p, n in items])
             keys = [item[3] for item, count in zip(items, seen) if item[3] is not None and count is not None]
-            citizens = await known_citizens(session, keys) if keys else {}
-            tickets = await open_tickets_in(session, [c.id for c in citizens.values()])
+            citizens = await known_citizens(connection, keys) if keys else {}
+            tickets = await open_tickets_in(connection, [c.id for c in citizens.values()])
         self._in_hand.update(item[0] for item, count in zip(items, seen) if count is not None)
         admissions: list[Admission | None] = []
         for (_, _, _, key, _, _), count in zip(items, seen):
@@ -119,18 +121,19 @@ class Updates:
                 admissions.append(Admission(count, None, []))
         return admissions
 
-    async def _record_updates(self, session, updates: list[tuple[int, int | None, float | None, str | None, bool]]
+    async def _record_updates(self, connection, updates: list[tuple[int, int | None, float | None, str | None, bool]]
                               ) -> list[int | None]:
         table = ProcessedUpdateRow.__table__
         unique = {u: (c, p, n) for u, c, _, p, n in updates[::-1]}  # update id -> (chat, payload, counted) of its first call
         now = utcnow()
-        recorded = set(await session.scalars(
-            self._database.insert(table).values([{"update_id": u, "chat_id": c, "created_at": now, "owner": self.instance,
-                                         "finished": False, "payload": p, "counted": n}
-                                        for u, (c, p, n) in unique.items()])
-            .on_conflict_do_nothing(index_elements=[table.c.update_id]).returning(table.c.update_id)))
+        # One statement for the batch, compiled once (executemany: "insertmanyvalues" keeps RETURNING).
+        recorded = set(await connection.scalars(
+            self._database.insert(table).on_conflict_do_nothing(index_elements=[table.c.update_id])
+            .returning(table.c.update_id),
+            [{"update_id": u, "chat_id": c, "created_at": now, "owner": self.instance, "finished": False, "payload": p,
+              "counted": n} for u, (c, p, n) in unique.items()]))
         for update_id, after in {u: a for u, _, a, _, _ in updates if a is not None and u not in recorded}.items():
-            taken = await session.execute(
+            taken = await connection.execute(
                 update(table).where(table.c.update_id == update_id, table.c.finished.is_(False),
                                     self._others_silent_for(table.c.owner, after, now))
                 .values(owner=self.instance))
@@ -139,7 +142,7 @@ class Updates:
         chats = {chat for update_id, (chat, _, _) in unique.items() if update_id in recorded and chat is not None}
         counts: dict[int, int] = {}
         if chats:
-            counts = dict((await session.execute(
+            counts = dict((await connection.execute(
                 select(table.c.chat_id, func.count()).where(table.c.chat_id.in_(chats), table.c.counted.is_(True),
                                                             table.c.created_at > now - FLOOD_WINDOW)
                 .group_by(table.c.chat_id))).all())

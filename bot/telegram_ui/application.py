@@ -21,6 +21,7 @@ from bot.telegram_ui.intake import admit, recover_unfinished
 from bot.telegram_ui.limiter import RetryingRateLimiter
 from bot.telegram_ui.ordering import PerChatOrder
 from bot.telegram_ui.sender import TelegramSender, deliver_all
+from bot.telegram_ui.transport import JsonRequest, RawUpdates, UpdatesRequest
 
 log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64  # chats handled at the same time (one chat's updates always one after another)
@@ -61,8 +62,10 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
     builder = (ApplicationBuilder().token(settings.token).context_types(ContextTypes(context=BotContext))
                .rate_limiter(RetryingRateLimiter(overall_max_rate=settings.send_rate))
                .concurrent_updates(PerChatOrder(CONCURRENT_UPDATES, finished=lambda u: helpdesk.finish_update(u.update_id))))
-    if request is not None:
-        builder = builder.request(request).get_updates_request(updates_request or request)
+    raw_updates = RawUpdates()
+    if request is None:  # JSON bodies, and the updates kept as received (transport.py)
+        request, updates_request = JsonRequest(connection_pool_size=256), UpdatesRequest(raw_updates, connection_pool_size=1)
+    builder = builder.request(request).get_updates_request(updates_request or request)
     if settings.base_url:
         builder = builder.base_url(api_url(settings.base_url)).base_file_url(api_url(settings.base_url, "file"))
 
@@ -91,7 +94,7 @@ def build_application(settings: Settings, helpdesk: HelpDesk, *, request: BaseRe
 
     app = builder.post_init(post_init).post_shutdown(post_shutdown).build()
     courier = Courier(lambda: deliver_all(app.bot, helpdesk, settings.librarian_chat_id, settings.hours.zone))
-    app.bot_data.update(helpdesk=helpdesk, settings=settings, courier=courier,
+    app.bot_data.update(helpdesk=helpdesk, settings=settings, courier=courier, raw_updates=raw_updates,
                         sender=TelegramSender(app.bot, settings.librarian_chat_id, settings.hours.zone))
     app.add_handler(TypeHandler(Update, admit), group=-1)  # before everything else: duplicates, flood control
 

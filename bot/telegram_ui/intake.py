@@ -32,7 +32,8 @@ async def admit(update: Update, context: BotContext) -> None:
     # taken over here: in polling mode from any other process (only one receives updates at a time, so the
     # other was killed), with webhooks from a process silent for INSTANCE_TIMEOUT seconds.
     take_over_after = 0 if context.settings.webhook is None else context.settings.instance_timeout
-    payload = update.to_json()  # kept until the handling finishes
+    # Kept until the handling finishes: as Telegram sent it when it came through getUpdates (cheaper).
+    payload = context.application.bot_data["raw_updates"].take(update.update_id) or update.to_json()
     if citizen_chat is None:
         seen = await helpdesk.admit(update.update_id, None, take_over_after=take_over_after, payload=payload,
                                     counted=counted)
