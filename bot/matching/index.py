@@ -10,8 +10,8 @@
 6. weights: a term's inverse frequency, half over variants and half over entries (a word in every second
    entry tells little; a word of one entry tells a lot); how typical a term is of each entry; postings.
 
-The result is plain data (lists, arrays and dicts of strings), compact enough for thousands of entries and
-quick to pickle (bot.index_cache keeps it on disk).
+The result is plain data: numpy arrays with one row per term stored end to end, a dict from term to row, and
+lists of strings; compact enough for thousands of entries and quick to pickle (bot.index_cache keeps it on disk).
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from collections import Counter, defaultdict
 from itertools import groupby
 from dataclasses import dataclass
 
+import numpy as np
+from rapidfuzz import fuzz
+
 from bot import text as textnorm
 from bot.knowledge import KnowledgeBase
 from bot.matching.reading import Phrases, Reader
-from rapidfuzz import fuzz
-
 from bot.matching.vocabulary import Vocabulary, fillers
 
 TYPO_MAX_COUNT = 2        # a stem used at most this often in the knowledge base may be a misspelling ...
@@ -42,15 +43,41 @@ _LATIN = re.compile("[a-z]")
 
 
 @dataclass
+class Rows:
+    """One row of numbers per term, stored end to end: row n is items[start[n]:start[n + 1]] (and values alike)."""
+
+    start: np.ndarray               # int64, one more than there are rows
+    items: np.ndarray               # int32
+    values: np.ndarray | None = None
+
+    @classmethod
+    def group(cls, rows: np.ndarray, count: int, items: np.ndarray, values: np.ndarray | None = None) -> Rows:
+        """Items (and values) grouped by their row number; a stable sort keeps each row in the given order."""
+        order = np.argsort(rows, kind="stable")
+        start = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=count), out=start[1:])
+        return cls(start, items[order], None if values is None else values[order])
+
+    def bounds(self, row: int) -> tuple[int, int]:
+        return int(self.start[row]), int(self.start[row + 1])
+
+
+@dataclass
 class Index:
     entry_ids: list[str]
     reader: Reader
-    weight: dict[str, float]                       # term -> weight (the rarest term weighs about 1)
-    association: dict[str, tuple[array, array]]    # term -> (entries, how typical it is of each: 0-1)
-    postings: dict[str, array]                     # term -> documents using it, ascending
-    doc_entry: array                               # document -> its entry
-    doc_total: array                               # document -> the summed weight of its terms
-    doc_text: list[str]                            # document -> the variant or title
+    term_number: dict[str, int]  # term -> its row in weight, association and postings
+    weight: np.ndarray           # term row -> weight (the rarest term weighs about 1)
+    association: Rows            # term row -> entries using it, ascending; values: how typical it is of each (0-1)
+    postings: Rows               # term row -> documents using it, ascending
+    doc_entry: np.ndarray        # document -> its entry (non-decreasing: documents come entry by entry)
+    doc_total: np.ndarray        # document -> the summed weight of its terms
+    doc_text: list[str]          # document -> the variant or title
+
+    def weight_of(self, term: str) -> float | None:
+        """A term's weight, None for a term the knowledge base never uses."""
+        row = self.term_number.get(term)
+        return None if row is None else float(self.weight[row])
 
 
 @dataclass(slots=True)
@@ -191,43 +218,43 @@ def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str
 
 def weigh(kb: KnowledgeBase, reader: Reader, documents: list[tuple[_Variant, tuple[str, ...]]]) -> Index:
     """Term weights, how typical each term is of each entry, and the postings (documents come entry by entry)."""
-    doc_df: Counter = Counter()    # term -> documents using it
-    entry_df: Counter = Counter()  # term -> entries using it
-    association: dict[str, tuple[array, array]] = {}
+    numbers: dict[str, int] = {}
+    # Flat machine arrays rather than a list or an array object per term: a large knowledge base has
+    # 100,000+ terms, and each small object costs more than the numbers it holds.
+    doc_terms, doc_sizes, doc_entry, doc_text = array("i"), array("i"), array("i"), []
+    assoc_term, assoc_entry, assoc_share = array("i"), array("i"), array("d")
     for entry, group in groupby(documents, key=lambda document: document[0].entry):
         group = list(group)
         uses = Counter(term for _, terms in group for term in terms)
-        doc_df.update(uses)
-        entry_df.update(uses.keys())
         # How characteristic a word is of an entry: the share of the entry's variants that use it.
         for term, count in uses.items():
-            found = association.get(term)
-            if found is None:
-                found = association[term] = (array("I"), array("d"))
-            found[0].append(entry)
-            found[1].append(min(1.0, ASSOCIATION_SATURATION * count / len(group)))
+            assoc_term.append(numbers.setdefault(term, len(numbers)))
+            assoc_entry.append(entry)
+            assoc_share.append(min(1.0, ASSOCIATION_SATURATION * count / len(group)))
+        for variant, terms in group:
+            doc_terms.extend(numbers[term] for term in terms)
+            doc_sizes.append(len(terms))
+            doc_entry.append(entry)
+            doc_text.append(variant.text)
+    del documents
+    terms_np, assoc_term_np = np.frombuffer(doc_terms, np.int32), np.frombuffer(assoc_term, np.int32)
+    doc_df = np.bincount(terms_np, minlength=len(numbers)).tolist()         # term -> documents using it
+    entry_df = np.bincount(assoc_term_np, minlength=len(numbers)).tolist()  # term -> entries using it
     entries_count = max(len(kb.entries), 1)
-    docs_count = max(len(documents), 1)
+    docs_count = max(len(doc_sizes), 1)
     log_entries, log_docs = math.log(1 + entries_count), math.log(1 + docs_count)
-    weight = {}
-    for term, in_entries in entry_df.items():
-        by_entry = math.log(1 + entries_count / in_entries) / log_entries
-        by_doc = math.log(1 + docs_count / doc_df[term]) / log_docs
-        weight[term] = DOC_IDF_SHARE * by_doc + (1 - DOC_IDF_SHARE) * by_entry
-    del doc_df, entry_df
-    postings: dict[str, array] = {}
-    doc_entry, doc_total, doc_text = array("I"), array("d"), []
-    for doc_id, (variant, terms) in enumerate(documents):
-        doc_entry.append(variant.entry)
-        doc_total.append(sum(weight[t] for t in terms))
-        doc_text.append(variant.text)
-        for term in terms:
-            found = postings.get(term)
-            if found is None:
-                found = postings[term] = array("I")
-            found.append(doc_id)
-    return Index([entry.id for entry in kb.entries], reader, weight, association, postings,
-                 doc_entry, doc_total, doc_text)
+    weight = np.array([DOC_IDF_SHARE * (math.log(1 + docs_count / in_docs) / log_docs)
+                       + (1 - DOC_IDF_SHARE) * (math.log(1 + entries_count / in_entries) / log_entries)
+                       for in_docs, in_entries in zip(doc_df, entry_df)], dtype=np.float64)
+    doc_of = np.repeat(np.arange(len(doc_sizes), dtype=np.int32), np.frombuffer(doc_sizes, np.int32))
+    # bincount adds each document's weights in the order of its terms, as a plain sum would.
+    doc_total = np.bincount(doc_of, weights=weight[terms_np], minlength=len(doc_sizes))
+    postings = Rows.group(terms_np, len(numbers), doc_of)
+    del doc_of, doc_terms, doc_sizes
+    association = Rows.group(assoc_term_np, len(numbers), np.frombuffer(assoc_entry, np.int32),
+                             np.frombuffer(assoc_share, np.float64))
+    return Index([entry.id for entry in kb.entries], reader, numbers, weight, association, postings,
+                 np.frombuffer(doc_entry, np.int32).copy(), doc_total, doc_text)
 
 
 def _deletions(word: str) -> set[int]:
