@@ -20,7 +20,7 @@ import math
 import re
 from array import array
 from collections import Counter, defaultdict
-from itertools import groupby
+from itertools import filterfalse, groupby
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,7 +95,7 @@ class _Stems:
 
     def __init__(self) -> None:
         self._known: dict[str, dict[str, str]] = {"ru": {}, "kk": {}}
-        self._stem = getattr(textnorm.stem, "__wrapped__", textnorm.stem)
+        self._stem = textnorm.uncached(textnorm.stem)
 
     def __call__(self, word: str, lang: str = "ru") -> str:
         known = self._known[lang]
@@ -103,6 +103,13 @@ class _Stems:
         if found is None:
             found = known[word] = self._stem(word, lang)
         return found
+
+    def many(self, words: tuple[str, ...], lang: str) -> tuple[str, ...]:
+        """The stems of several words (most of them seen already: looked up without a call per word)."""
+        try:
+            return tuple(map(self._known[lang].__getitem__, words))
+        except KeyError:
+            return tuple(self(word, lang) for word in words)
 
 
 def build_index(kb: KnowledgeBase) -> Index:
@@ -117,15 +124,17 @@ def build_index(kb: KnowledgeBase) -> Index:
     counts = Counter(stem for doc in docs for stem in doc)
     protected = {word for phrase in phrases for word in phrase}
     fixes = typo_fixes(counts, protected, filler_stems)
-    if fixes:
-        docs = [tuple(fixes.get(stem, stem) for stem in doc) for doc in docs]
-    vocabulary = Vocabulary({stem for doc in docs for stem in doc} | protected, filler_stems, counts)
+    vocabulary = Vocabulary({fixes.get(stem, stem) for stem in counts} | protected, filler_stems, counts)
     reader = Reader(vocabulary, phrases, lang_words)
     documents = []  # (variant, terms)
-    for variant, doc in zip(variants, docs):
-        terms = tuple(dict.fromkeys(t for t in reader.fold_stems(doc) if t not in filler_stems))
+    for number, (variant, doc) in enumerate(zip(variants, docs)):
+        docs[number] = None  # each document's stems are read once: let them go as the terms are made
+        if fixes:
+            doc = tuple(map(fixes.get, doc, doc))
+        terms = tuple(dict.fromkeys(filterfalse(filler_stems.__contains__, reader.fold_stems(doc))))
         if terms:
             documents.append((variant, terms))
+    del docs, variants, counts
     return weigh(kb, reader, documents)
 
 
@@ -169,7 +178,8 @@ def first_vocabulary(kb: KnowledgeBase, variants: list[_Variant], phrases: Phras
     for body in bodies:
         vocabulary.update(stems(w) for w in textnorm.tokens(textnorm.clean(body)) if textnorm.is_latin(w))
     for variant in variants:
-        vocabulary.update(stems(w, variant.lang) for w in variant.tokens if not textnorm.is_latin(w))
+        words = tuple(filterfalse(textnorm.is_latin, variant.tokens)) if variant.latin else variant.tokens
+        vocabulary.update(stems.many(words, variant.lang))
     for phrase in phrases:
         vocabulary.update(phrase)
     return vocabulary
@@ -181,7 +191,7 @@ def read_variant(reader: Reader, variant: _Variant, stems: _Stems) -> tuple[str,
     if variant.latin:
         pairs, _ = reader.read(variant.text, variant.lang, stem=stems)
         return tuple(stem for _, stem in pairs)
-    return tuple(stems(word, variant.lang) for word in tokens)
+    return stems.many(tokens, variant.lang)
 
 
 def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str]) -> dict[str, str]:
@@ -192,11 +202,12 @@ def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str
     letter added, dropped or changed away (found through an index of one-letter deletions).
     """
     frequent = sorted(word for word, n in counts.items() if n >= TYPO_SOURCE_MIN and word not in filler_stems)
+    sound = textnorm.uncached(textnorm.sound)  # each word once
     by_sound: dict[str, str] = {}
     by_prefix: dict[str, list[str]] = defaultdict(list)
     by_deletion: dict[int, list[str]] = defaultdict(list)  # by hash: a collision only adds a candidate
     for word in sorted(frequent, key=lambda w: -counts[w]):  # the most frequent first
-        by_sound.setdefault(textnorm.sound(word), word)
+        by_sound.setdefault(sound(word), word)
         by_prefix[word[:PREFIX]].append(word)
         for key in _deletions(word):
             by_deletion[key].append(word)
@@ -204,7 +215,7 @@ def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str
     for word, n in counts.items():
         if n > TYPO_MAX_COUNT or len(word) < 4 or word in protected or word.isascii():
             continue
-        target = by_sound.get(textnorm.sound(word))
+        target = by_sound.get(sound(word))
         if target is None:
             near = {c for key in _deletions(word) for c in by_deletion.get(key, ()) if c[0] == word[0]}
             near.update(by_prefix.get(word[:PREFIX], ()))

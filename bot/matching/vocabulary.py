@@ -106,8 +106,9 @@ class Vocabulary:
         self._by_initial = _bucket(self._sorted, 0)
         self._by_second = _bucket((w for w in self._sorted if len(w) >= 6), 1)
         self._by_sound: dict[str, str] = {}
+        sound = textnorm.uncached(textnorm.sound)  # each word once
         for word in sorted(self._sorted, key=lambda w: -(counts or {}).get(w, 0)):
-            self._by_sound.setdefault(textnorm.sound(word), word)  # the most frequent spelling wins
+            self._by_sound.setdefault(sound(word), word)  # the most frequent spelling wins
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.words
