@@ -57,10 +57,11 @@ def rank(index: Index, terms: list[Term], *, leave_out: int | None = None, limit
     blended = (1 - BLEND) * best_fit + BLEND * typical / question_total
     chosen = _best(blended, limit, lambda among: _entry_reach_keys(among, reached, starts, sizes, segments, n_docs))
     best_doc = _best_documents(chosen, fit, best_fit, starts, sizes, reached, segments, n_docs)
-    ranked = []
-    for j, at in zip(chosen.tolist(), best_doc.tolist()):
-        ranked.append(Candidate(index.entry_ids[int(entries[j])], float(blended[j]), index.doc_text[int(reached[at])],
-                                float(best_fit[j]), float(typical[j]) / question_total, float(matched[at])))
+    ranked = [Candidate(index.entry_ids[entry], score, index.doc_text[doc], variant_fit, typical_sum / question_total,
+                        evidence)
+              for entry, score, doc, variant_fit, typical_sum, evidence in zip(
+                  entries[chosen].tolist(), blended[chosen].tolist(), reached[best_doc].tolist(),
+                  best_fit[chosen].tolist(), typical[chosen].tolist(), matched[best_doc].tolist())]
     ranked.sort(key=lambda c: (-c.score, c.id))
     return ranked
 
@@ -115,14 +116,16 @@ def _entry_reach_keys(among, reached, starts, sizes, segments, n_docs) -> np.nda
     return np.minimum.reduceat(keys, offsets)
 
 
-def _best_documents(chosen, fit, best_fit, starts, sizes, reached, segments, n_docs) -> np.ndarray:
+def _best_documents(chosen, fit, best_fit, starts, sizes, reached, segments, n_docs) -> list[int]:
     """For each chosen entry, the position (among reached documents) of its best-fitting document; of tied
     ones, the first reached."""
-    best = []
-    for j in chosen.tolist():
-        start = int(starts[j])
-        tied = start + np.flatnonzero(fit[start:start + int(sizes[j])] == best_fit[j])
-        if len(tied) > 1:
-            tied = tied[np.argsort(_reach_keys(reached[tied], segments, n_docs), kind="stable")]
-        best.append(int(tied[0]))
-    return np.array(best, dtype=np.int64)
+    is_best = fit == np.repeat(best_fit, sizes)
+    at_best = np.flatnonzero(is_best)
+    first = at_best[np.searchsorted(at_best, starts[chosen])].tolist()  # the lowest-numbered best document
+    tied = (np.add.reduceat(is_best, starts)[chosen] > 1).tolist()
+    for k, j in enumerate(chosen.tolist()):
+        if tied[k]:  # rare: several variants of the entry fit as well; the loop kept the first it reached
+            start = int(starts[j])
+            candidates = start + np.flatnonzero(is_best[start:start + int(sizes[j])])
+            first[k] = int(candidates[np.argmin(_reach_keys(reached[candidates], segments, n_docs))])
+    return first
