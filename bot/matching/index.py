@@ -20,7 +20,7 @@ import math
 import re
 from array import array
 from collections import Counter, defaultdict
-from itertools import filterfalse, groupby
+from itertools import filterfalse
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,16 +126,31 @@ def build_index(kb: KnowledgeBase) -> Index:
     fixes = typo_fixes(counts, protected, filler_stems)
     vocabulary = Vocabulary({fixes.get(stem, stem) for stem in counts} | protected, filler_stems, counts)
     reader = Reader(vocabulary, phrases, lang_words)
-    documents = []  # (variant, terms)
+    documents = _Documents()
     for number, (variant, doc) in enumerate(zip(variants, docs)):
         docs[number] = None  # each document's stems are read once: let them go as the terms are made
         if fixes:
             doc = tuple(map(fixes.get, doc, doc))
-        terms = tuple(dict.fromkeys(filterfalse(filler_stems.__contains__, reader.fold_stems(doc))))
-        if terms:
-            documents.append((variant, terms))
+        documents.add(variant, dict.fromkeys(filterfalse(filler_stems.__contains__, reader.fold_stems(doc))))
     del docs, variants, counts
     return weigh(kb, reader, documents)
+
+
+class _Documents:
+    """The documents (variants with terms), as flat arrays: each one's entry, text and term numbers. Terms
+    are numbered as first used; a tuple per document would cost more than the numbers it holds."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.terms, self.sizes, self.entries, self.texts = array("i"), array("i"), array("i"), []
+
+    def add(self, variant: _Variant, terms: dict[str, None]) -> None:
+        if terms:  # a variant of filler words only is no document
+            numbers = self.numbers
+            self.terms.extend(numbers.setdefault(term, len(numbers)) for term in terms)
+            self.sizes.append(len(terms))
+            self.entries.append(variant.entry)
+            self.texts.append(variant.text)
 
 
 def synonym_phrases(kb: KnowledgeBase) -> Phrases:
@@ -227,45 +242,38 @@ def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str
     return fixes
 
 
-def weigh(kb: KnowledgeBase, reader: Reader, documents: list[tuple[_Variant, tuple[str, ...]]]) -> Index:
+def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
     """Term weights, how typical each term is of each entry, and the postings (documents come entry by entry)."""
-    numbers: dict[str, int] = {}
-    # Flat machine arrays rather than a list or an array object per term: a large knowledge base has
-    # 100,000+ terms, and each small object costs more than the numbers it holds.
-    doc_terms, doc_sizes, doc_entry, doc_text = array("i"), array("i"), array("i"), []
-    assoc_term, assoc_entry, assoc_share = array("i"), array("i"), array("d")
-    for entry, group in groupby(documents, key=lambda document: document[0].entry):
-        group = list(group)
-        uses = Counter(term for _, terms in group for term in terms)
-        # How characteristic a word is of an entry: the share of the entry's variants that use it.
-        for term, count in uses.items():
-            assoc_term.append(numbers.setdefault(term, len(numbers)))
-            assoc_entry.append(entry)
-            assoc_share.append(min(1.0, ASSOCIATION_SATURATION * count / len(group)))
-        for variant, terms in group:
-            doc_terms.extend(numbers[term] for term in terms)
-            doc_sizes.append(len(terms))
-            doc_entry.append(entry)
-            doc_text.append(variant.text)
-    del documents
-    terms_np, assoc_term_np = np.frombuffer(doc_terms, np.int32), np.frombuffer(assoc_term, np.int32)
-    doc_df = np.bincount(terms_np, minlength=len(numbers)).tolist()         # term -> documents using it
-    entry_df = np.bincount(assoc_term_np, minlength=len(numbers)).tolist()  # term -> entries using it
+    count = len(documents.numbers)
+    terms = np.frombuffer(documents.terms, np.int32)
+    sizes = np.frombuffer(documents.sizes, np.int32)
+    doc_entry = np.frombuffer(documents.entries, np.int32).copy()
+    doc_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+    # How characteristic a word is of an entry: the share of the entry's variants that use it. Each
+    # (term, entry) pair once, in term then entry order: the association rows, end to end.
     entries_count = max(len(kb.entries), 1)
-    docs_count = max(len(doc_sizes), 1)
+    pairs, uses = np.unique(terms.astype(np.int64) * entries_count + doc_entry[doc_of], return_counts=True)
+    assoc_term, assoc_entry = (pairs // entries_count).astype(np.int32), (pairs % entries_count).astype(np.int32)
+    variants_of = np.bincount(doc_entry, minlength=entries_count).astype(np.float64)
+    shares = np.minimum(1.0, ASSOCIATION_SATURATION * uses / variants_of[assoc_entry])
+    del pairs, uses, variants_of
+    doc_df = np.bincount(terms, minlength=count).tolist()         # term -> documents using it
+    entry_df = np.bincount(assoc_term, minlength=count).tolist()  # term -> entries using it
+    docs_count = max(len(sizes), 1)
     log_entries, log_docs = math.log(1 + entries_count), math.log(1 + docs_count)
+    # math.log, not np.log: the weights are the same to the last bit on every platform.
     weight = np.array([DOC_IDF_SHARE * (math.log(1 + docs_count / in_docs) / log_docs)
                        + (1 - DOC_IDF_SHARE) * (math.log(1 + entries_count / in_entries) / log_entries)
                        for in_docs, in_entries in zip(doc_df, entry_df)], dtype=np.float64)
-    doc_of = np.repeat(np.arange(len(doc_sizes), dtype=np.int32), np.frombuffer(doc_sizes, np.int32))
+    del doc_df, entry_df
     # bincount adds each document's weights in the order of its terms, as a plain sum would.
-    doc_total = np.bincount(doc_of, weights=weight[terms_np], minlength=len(doc_sizes))
-    postings = Rows.group(terms_np, len(numbers), doc_of)
-    del doc_of, doc_terms, doc_sizes
-    association = Rows.group(assoc_term_np, len(numbers), np.frombuffer(assoc_entry, np.int32),
-                             np.frombuffer(assoc_share, np.float64))
-    return Index([entry.id for entry in kb.entries], reader, numbers, weight, association, postings,
-                 np.frombuffer(doc_entry, np.int32).copy(), doc_total, doc_text)
+    doc_total = np.bincount(doc_of, weights=weight[terms], minlength=len(sizes))
+    postings = Rows.group(terms, count, doc_of)
+    start = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(assoc_term, minlength=count), out=start[1:])
+    association = Rows(start, assoc_entry, shares)
+    return Index([entry.id for entry in kb.entries], reader, documents.numbers, weight, association, postings,
+                 doc_entry, doc_total, documents.texts)
 
 
 def _deletions(word: str) -> set[int]:
