@@ -217,29 +217,68 @@ def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str
     letter added, dropped or changed away (found through an index of one-letter deletions).
     """
     frequent = sorted(word for word, n in counts.items() if n >= TYPO_SOURCE_MIN and word not in filler_stems)
+    frequent.sort(key=lambda w: -counts[w])  # the most frequent first (alphabetical among equals)
     sound = textnorm.uncached(textnorm.sound)  # each word once
     by_sound: dict[str, str] = {}
     by_prefix: dict[str, list[str]] = defaultdict(list)
-    by_deletion: dict[int, list[str]] = defaultdict(list)  # by hash: a collision only adds a candidate
-    for word in sorted(frequent, key=lambda w: -counts[w]):  # the most frequent first
+    deletions = _DeletionIndex()
+    for number, word in enumerate(frequent):
         by_sound.setdefault(sound(word), word)
         by_prefix[word[:PREFIX]].append(word)
-        for key in _deletions(word):
-            by_deletion[key].append(word)
+        deletions.add(word, number)
     fixes = {}
+    unheard = []  # rare words that sound like no frequent one: their one-letter neighbours, looked up at once
     for word, n in counts.items():
         if n > TYPO_MAX_COUNT or len(word) < 4 or word in protected or word.isascii():
             continue
         target = by_sound.get(sound(word))
         if target is None:
-            near = {c for key in _deletions(word) for c in by_deletion.get(key, ()) if c[0] == word[0]}
-            near.update(by_prefix.get(word[:PREFIX], ()))
-            scored = [(-fuzz.ratio(word, c), -counts[c], c) for c in near]
-            best = min((s for s in scored if -s[0] >= TYPO_FIX_CUTOFF), default=None)  # most similar, most used
-            target = best[2] if best else None
-        if target is not None and target != word and counts[target] >= TYPO_RATIO * n:
+            unheard.append(word)
+        elif target != word and counts[target] >= TYPO_RATIO * counts[word]:
             fixes[word] = target
+    for word, neighbours in zip(unheard, deletions.neighbours(unheard)):
+        near = {frequent[c] for c in neighbours if frequent[c][0] == word[0]}
+        near.update(by_prefix.get(word[:PREFIX], ()))
+        scored = [(-fuzz.ratio(word, c), -counts[c], c) for c in near]
+        best = min((s for s in scored if -s[0] >= TYPO_FIX_CUTOFF), default=None)  # most similar, most used
+        if best is not None and best[2] != word and counts[best[2]] >= TYPO_RATIO * counts[word]:
+            fixes[word] = best[2]
     return fixes
+
+
+class _DeletionIndex:
+    """Words by the hashes of their one-letter deletions (a hash collision only adds a candidate), as two
+    flat arrays: a dict of lists over a large knowledge base's words would be its largest structure."""
+
+    def __init__(self) -> None:
+        self._keys, self._owners = array("q"), array("i")
+
+    def add(self, word: str, number: int) -> None:
+        keys = _deletions(word)
+        self._keys.extend(keys)
+        self._owners.extend([number] * len(keys))
+
+    def neighbours(self, words: list[str]) -> list[list[int]]:
+        """For each word, the numbers of the added words sharing a deletion with it."""
+        keys = np.frombuffer(self._keys, np.int64)
+        order = np.argsort(keys, kind="stable")
+        keys, owners = keys[order], np.frombuffer(self._owners, np.int32)[order]
+        query, sizes = array("q"), array("i")
+        for word in words:
+            mine = _deletions(word)
+            query.extend(mine)
+            sizes.append(len(mine))
+        query_np = np.frombuffer(query, np.int64)
+        low, high = np.searchsorted(keys, query_np, "left"), np.searchsorted(keys, query_np, "right")
+        hit = np.flatnonzero(high > low)
+        found = (high - low)[hit]
+        # Every (query, matching owner) pair: the matches of query k are owners[low[k]:high[k]].
+        positions = np.arange(found.sum()) - np.repeat(np.cumsum(found) - found, found) + np.repeat(low[hit], found)
+        asker = np.repeat(np.repeat(np.arange(len(words)), np.frombuffer(sizes, np.int32))[hit], found)
+        result: list[list[int]] = [[] for _ in words]
+        for word, owner in zip(asker.tolist(), owners[positions].tolist()):
+            result[word].append(owner)
+        return result
 
 
 def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
