@@ -283,22 +283,32 @@ class _DeletionIndex:
 
 def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
     """Term weights, how typical each term is of each entry, and the postings (documents come entry by entry)."""
-    count = len(documents.numbers)
+    count, entries_count = len(documents.numbers), max(len(kb.entries), 1)
     terms = np.frombuffer(documents.terms, np.int32)
-    sizes = np.frombuffer(documents.sizes, np.int32)
     doc_entry = np.frombuffer(documents.entries, np.int32).copy()
-    doc_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-    # How characteristic a word is of an entry: the share of the entry's variants that use it. Each
-    # (term, entry) pair once, in term then entry order: the association rows, end to end.
-    entries_count = max(len(kb.entries), 1)
-    pairs, uses = np.unique(terms.astype(np.int64) * entries_count + doc_entry[doc_of], return_counts=True)
-    assoc_term, assoc_entry = (pairs // entries_count).astype(np.int32), (pairs % entries_count).astype(np.int32)
+    doc_of = np.repeat(np.arange(len(doc_entry), dtype=np.int32), np.frombuffer(documents.sizes, np.int32))
+    # Postings: documents grouped by term, ascending (a stable sort of the terms keeps document order).
+    order = np.argsort(terms, kind="stable")
+    post_terms, post_docs = terms[order], doc_of[order]
+    del order
+    start = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(terms, minlength=count), out=start[1:])
+    # How characteristic a word is of an entry: the share of the entry's variants that use it. In the
+    # postings, an entry's documents using a term are one run: one association item per run.
+    post_entries = doc_entry[post_docs]
+    runs = np.ones(len(post_terms), dtype=bool)
+    runs[1:] = (post_terms[1:] != post_terms[:-1]) | (post_entries[1:] != post_entries[:-1])
+    runs = np.flatnonzero(runs)
+    assoc_term, assoc_entry = post_terms[runs], post_entries[runs]
+    uses = np.diff(np.append(runs, len(post_terms)))
+    del post_terms, post_entries, runs
     variants_of = np.bincount(doc_entry, minlength=entries_count).astype(np.float64)
     shares = np.minimum(1.0, ASSOCIATION_SATURATION * uses / variants_of[assoc_entry])
-    del pairs, uses, variants_of
-    doc_df = np.bincount(terms, minlength=count).tolist()         # term -> documents using it
-    entry_df = np.bincount(assoc_term, minlength=count).tolist()  # term -> entries using it
-    docs_count = max(len(sizes), 1)
+    assoc_start = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(assoc_term, minlength=count), out=assoc_start[1:])
+    doc_df, entry_df = np.diff(start).tolist(), np.diff(assoc_start).tolist()  # term -> documents, entries using it
+    del uses, variants_of, assoc_term
+    docs_count = max(len(doc_entry), 1)
     log_entries, log_docs = math.log(1 + entries_count), math.log(1 + docs_count)
     # math.log, not np.log: the weights are the same to the last bit on every platform.
     weight = np.array([DOC_IDF_SHARE * (math.log(1 + docs_count / in_docs) / log_docs)
@@ -306,13 +316,9 @@ def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
                        for in_docs, in_entries in zip(doc_df, entry_df)], dtype=np.float64)
     del doc_df, entry_df
     # bincount adds each document's weights in the order of its terms, as a plain sum would.
-    doc_total = np.bincount(doc_of, weights=weight[terms], minlength=len(sizes))
-    postings = Rows.group(terms, count, doc_of)
-    start = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(assoc_term, minlength=count), out=start[1:])
-    association = Rows(start, assoc_entry, shares)
-    return Index([entry.id for entry in kb.entries], reader, documents.numbers, weight, association, postings,
-                 doc_entry, doc_total, documents.texts)
+    doc_total = np.bincount(doc_of, weights=weight[terms], minlength=len(doc_entry))
+    return Index([entry.id for entry in kb.entries], reader, documents.numbers, weight,
+                 Rows(assoc_start, assoc_entry, shares), Rows(start, post_docs), doc_entry, doc_total, documents.texts)
 
 
 def _deletions(word: str) -> set[int]:
