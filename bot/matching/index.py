@@ -20,6 +20,7 @@ import math
 import re
 from array import array
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from itertools import filterfalse
 from dataclasses import dataclass
 
@@ -258,8 +259,9 @@ class _DeletionIndex:
         self._keys.extend(keys)
         self._owners.extend([number] * len(keys))
 
-    def neighbours(self, words: list[str]) -> list[list[int]]:
-        """For each word, the numbers of the added words sharing a deletion with it."""
+    def neighbours(self, words: list[str]) -> Iterator[list[int]]:
+        """For each word, the numbers of the added words sharing a deletion with it (made one word at a time:
+        all of them at once, as Python lists, would be the largest structure of the build)."""
         keys = np.frombuffer(self._keys, np.int64)
         order = np.argsort(keys, kind="stable")
         keys, owners = keys[order], np.frombuffer(self._owners, np.int32)[order]
@@ -275,10 +277,11 @@ class _DeletionIndex:
         # Every (query, matching owner) pair: the matches of query k are owners[low[k]:high[k]].
         positions = np.arange(found.sum()) - np.repeat(np.cumsum(found) - found, found) + np.repeat(low[hit], found)
         asker = np.repeat(np.repeat(np.arange(len(words)), np.frombuffer(sizes, np.int32))[hit], found)
-        result: list[list[int]] = [[] for _ in words]
-        for word, owner in zip(asker.tolist(), owners[positions].tolist()):
-            result[word].append(owner)
-        return result
+        owners = owners[positions]
+        bounds = np.searchsorted(asker, np.arange(len(words) + 1)).tolist()  # asker is ascending
+        del keys, query, sizes, query_np, low, high, hit, found, positions, asker
+        for word in range(len(words)):
+            yield owners[bounds[word]:bounds[word + 1]].tolist()
 
 
 def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
@@ -286,10 +289,12 @@ def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
     count, entries_count = len(documents.numbers), max(len(kb.entries), 1)
     terms = np.frombuffer(documents.terms, np.int32)
     doc_entry = np.frombuffer(documents.entries, np.int32).copy()
-    doc_of = np.repeat(np.arange(len(doc_entry), dtype=np.int32), np.frombuffer(documents.sizes, np.int32))
+    sizes = np.frombuffer(documents.sizes, np.int32)
     # Postings: documents grouped by term, ascending (a stable sort of the terms keeps document order).
-    order = np.argsort(terms, kind="stable")
-    post_terms, post_docs = terms[order], doc_of[order]
+    # Temporaries go as soon as they are used: at x100 each is millions of numbers.
+    order = np.argsort(terms, kind="stable").astype(np.int32)
+    post_docs = np.repeat(np.arange(len(doc_entry), dtype=np.int32), sizes)[order]
+    post_terms = terms[order]
     del order
     start = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(np.bincount(terms, minlength=count), out=start[1:])
@@ -316,6 +321,7 @@ def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
                        for in_docs, in_entries in zip(doc_df, entry_df)], dtype=np.float64)
     del doc_df, entry_df
     # bincount adds each document's weights in the order of its terms, as a plain sum would.
+    doc_of = np.repeat(np.arange(len(doc_entry), dtype=np.int32), sizes)
     doc_total = np.bincount(doc_of, weights=weight[terms], minlength=len(doc_entry))
     return Index([entry.id for entry in kb.entries], reader, documents.numbers, weight,
                  Rows(assoc_start, assoc_entry, shares), Rows(start, post_docs), doc_entry, doc_total, documents.texts)
