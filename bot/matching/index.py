@@ -183,9 +183,12 @@ def language_words(variants: list[_Variant]) -> dict[str, frozenset[str]]:
     by_lang: dict[str, set[str]] = {"ru": set(), "kk": set()}
     for variant in variants:
         by_lang[variant.lang].update(variant.tokens)
-    folded = {lang: {textnorm.fold(w) for w in words} for lang, words in by_lang.items()}
+    fold = textnorm.fold
+    # Most words fold to themselves: keep the word's own string rather than an equal copy of it.
+    folded = {lang: {w if (f := fold(w)) == w else f for w in words} for lang, words in by_lang.items()}
+    del by_lang
     shared = folded["ru"] & folded["kk"]
-    return {lang: frozenset(words - shared) for lang, words in folded.items()}
+    return {lang: frozenset(w for w in words if w not in shared) for lang, words in folded.items()}
 
 
 def first_vocabulary(kb: KnowledgeBase, variants: list[_Variant], phrases: Phrases, stems: _Stems) -> set[str]:
