@@ -21,7 +21,7 @@ import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from itertools import filterfalse
+from itertools import chain, count, filterfalse
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,18 +81,23 @@ class Index:
         return None if row is None else float(self.weight[row])
 
 
-@dataclass(slots=True)
-class _Variant:
-    entry: int
-    lang: str
-    text: str
-    tokens: tuple[str, ...] | None  # dropped once the variant is read
-    latin: bool                     # has Latin letters: read word by word, as a question
+class _Variants:
+    """Every question variant and title of the knowledge base, its words numbered: one flat array of word
+    numbers rather than a tuple of strings per variant (a large knowledge base has 300,000 variants)."""
+
+    def __init__(self) -> None:
+        self.entry, self.latin, self.lang, self.text = array("i"), array("b"), [], []
+        self.words = array("i")     # word numbers, variant after variant
+        self.ends = array("q")      # variant -> where its words end in `words`
+        self.numbers: dict[str, dict[str, int]] = {}  # language -> word -> number (stemmed in its language)
+
+    def bounds(self, variant: int) -> tuple[int, int]:
+        return (self.ends[variant - 1] if variant else 0), self.ends[variant]
 
 
 class _Stems:
-    """Stems of the words seen while building: each word is stemmed once (the process-wide stem cache is
-    sized for citizens' questions, not for a whole knowledge base), and each stem is one string object."""
+    """Stems of the Latin variants' words, each stemmed once (the process-wide stem cache is sized for
+    citizens' questions, not for a whole knowledge base)."""
 
     def __init__(self) -> None:
         self._known: dict[str, dict[str, str]] = {"ru": {}, "kk": {}}
@@ -105,35 +110,53 @@ class _Stems:
             found = known[word] = self._stem(word, lang)
         return found
 
-    def many(self, words: tuple[str, ...], lang: str) -> tuple[str, ...]:
-        """The stems of several words (most of them seen already: looked up without a call per word)."""
-        try:
-            return tuple(map(self._known[lang].__getitem__, words))
-        except KeyError:
-            return tuple(self(word, lang) for word in words)
+
+class _StemTable:
+    """Stems numbered, each one string object: documents are arrays of stem numbers until they are folded."""
+
+    def __init__(self) -> None:
+        self.number: dict[str, int] = {}
+        self.text: list[str] = []
+
+    def add(self, stem: str) -> int:
+        found = self.number.get(stem)
+        if found is None:
+            found = self.number[stem] = len(self.text)
+            self.text.append(stem)
+        return found
 
 
 def build_index(kb: KnowledgeBase) -> Index:
     filler_stems = fillers()
     phrases = synonym_phrases(kb)
     variants = collect_variants(kb)
-    stems = _Stems()
     lang_words = language_words(variants)
-    first = Reader(Vocabulary(first_vocabulary(kb, variants, phrases, stems), filler_stems), phrases, lang_words)
-    docs = [read_variant(first, variant, stems) for variant in variants]
-    del stems, first
-    counts = Counter(stem for doc in docs for stem in doc)
+    table = _StemTable()
+    first_words, word_stem = first_vocabulary(kb, variants, phrases, table)
+    first = Reader(Vocabulary(chain(table.text, first_words), filler_stems), phrases, lang_words)
+    del first_words
+    docs, latin_docs = read_variants(first, variants, word_stem, table)
+    del first, word_stem
+    used = _stem_counts(variants, docs, latin_docs, len(table.text))
+    counts = Counter({table.text[stem]: n for stem, n in enumerate(used) if n})
+    del used
     protected = {word for phrase in phrases for word in phrase}
     fixes = typo_fixes(counts, protected, filler_stems)
     vocabulary = Vocabulary({fixes.get(stem, stem) for stem in counts} | protected, filler_stems, counts)
+    del counts
     reader = Reader(vocabulary, phrases, lang_words)
     documents = _Documents()
-    for number, (variant, doc) in enumerate(zip(variants, docs)):
-        docs[number] = None  # each document's stems are read once: let them go as the terms are made
+    spell = table.text.__getitem__
+    for number in range(len(variants.text)):
+        ids = latin_docs.pop(number, None)
+        if ids is None:
+            ids = docs[slice(*variants.bounds(number))].tolist()
+        doc = tuple(map(spell, ids))
         if fixes:
             doc = tuple(map(fixes.get, doc, doc))
-        documents.add(variant, dict.fromkeys(filterfalse(filler_stems.__contains__, reader.fold_stems(doc))))
-    del docs, variants, counts
+        terms = dict.fromkeys(filterfalse(filler_stems.__contains__, reader.fold_stems(doc)))
+        documents.add(variants.entry[number], variants.text[number], terms)
+    del docs, variants, table
     return weigh(kb, reader, documents)
 
 
@@ -145,13 +168,13 @@ class _Documents:
         self.numbers: dict[str, int] = {}
         self.terms, self.sizes, self.entries, self.texts = array("i"), array("i"), array("i"), []
 
-    def add(self, variant: _Variant, terms: dict[str, None]) -> None:
+    def add(self, entry: int, text: str, terms: dict[str, None]) -> None:
         if terms:  # a variant of filler words only is no document
             numbers = self.numbers
             self.terms.extend(numbers.setdefault(term, len(numbers)) for term in terms)
             self.sizes.append(len(terms))
-            self.entries.append(variant.entry)
-            self.texts.append(variant.text)
+            self.entries.append(entry)
+            self.texts.append(text)
 
 
 def synonym_phrases(kb: KnowledgeBase) -> Phrases:
@@ -167,50 +190,76 @@ def synonym_phrases(kb: KnowledgeBase) -> Phrases:
     return phrases
 
 
-def collect_variants(kb: KnowledgeBase) -> list[_Variant]:
-    variants = []
-    words: dict[str, str] = {}  # one string object per distinct word
+def collect_variants(kb: KnowledgeBase) -> _Variants:
+    variants = _Variants()
+    number = count()
+    # A word's number is made the first time it is looked up (a defaultdict of a counter): no call per word.
+    numbers = {lang: defaultdict(number.__next__) for lang in ("ru", "kk")}
     for index, entry in enumerate(kb.entries):
         for lang, text in (*entry.all_questions(), *entry.title.items()):
             cleaned = textnorm.clean(text)
-            tokens = tuple(words.setdefault(w, w) for w in textnorm.tokens(cleaned))
-            variants.append(_Variant(index, lang, text, tokens, _LATIN.search(cleaned) is not None))
+            variants.words.extend(map(numbers[lang].__getitem__, textnorm.tokens(cleaned)))
+            variants.ends.append(len(variants.words))
+            variants.entry.append(index)
+            variants.latin.append(_LATIN.search(cleaned) is not None)
+            variants.lang.append(lang)
+            variants.text.append(text)
+    for words in numbers.values():
+        words.default_factory = None  # a plain dict from now on (not copied: 100,000s of words)
+    variants.numbers = numbers
     return variants
 
 
-def language_words(variants: list[_Variant]) -> dict[str, frozenset[str]]:
+def language_words(variants: _Variants) -> dict[str, frozenset[str]]:
     """Words (folded, not stemmed) that only the Russian or only the Kazakh variants use."""
-    by_lang: dict[str, set[str]] = {"ru": set(), "kk": set()}
-    for variant in variants:
-        by_lang[variant.lang].update(variant.tokens)
     fold = textnorm.fold
     # Most words fold to themselves: keep the word's own string rather than an equal copy of it.
-    folded = {lang: {w if (f := fold(w)) == w else f for w in words} for lang, words in by_lang.items()}
-    del by_lang
+    folded = {lang: {w if (f := fold(w)) == w else f for w in words} for lang, words in variants.numbers.items()}
     shared = folded["ru"] & folded["kk"]
     return {lang: frozenset(w for w in words if w not in shared) for lang, words in folded.items()}
 
 
-def first_vocabulary(kb: KnowledgeBase, variants: list[_Variant], phrases: Phrases, stems: _Stems) -> set[str]:
-    vocabulary: set[str] = set()
+def first_vocabulary(kb: KnowledgeBase, variants: _Variants, phrases: Phrases,
+                     table: _StemTable) -> tuple[set[str], np.ndarray]:
+    """The stems of the variants' words (Latin words aside) go into the table; returned: the stems of the Latin
+    words of titles and answers and of synonyms, and each word's stem number (-1 for a Latin word: read
+    later, with its variant)."""
+    stem = textnorm.uncached(textnorm.stem)
+    word_stem = np.full(sum(len(words) for words in variants.numbers.values()), -1, dtype=np.int32)
+    for lang, words in variants.numbers.items():
+        for word, number in words.items():
+            if not textnorm.is_latin(word):
+                word_stem[number] = table.add(stem(word, lang))
+    vocabulary = set()  # besides the table's stems
     bodies = {body for entry in kb.entries for body in (*entry.title.values(), *entry.answer.values())}
     for body in bodies:
-        vocabulary.update(stems(w) for w in textnorm.tokens(textnorm.clean(body)) if textnorm.is_latin(w))
-    for variant in variants:
-        words = tuple(filterfalse(textnorm.is_latin, variant.tokens)) if variant.latin else variant.tokens
-        vocabulary.update(stems.many(words, variant.lang))
+        vocabulary.update(stem(w) for w in textnorm.tokens(textnorm.clean(body)) if textnorm.is_latin(w))
     for phrase in phrases:
         vocabulary.update(phrase)
-    return vocabulary
+    return vocabulary, word_stem
 
 
-def read_variant(reader: Reader, variant: _Variant, stems: _Stems) -> tuple[str, ...]:
-    """A variant's stems, read as a citizen's question would be (Latin words resolved)."""
-    tokens, variant.tokens = variant.tokens, None
-    if variant.latin:
-        pairs, _ = reader.read(variant.text, variant.lang, stem=stems)
-        return tuple(stem for _, stem in pairs)
-    return stems.many(tokens, variant.lang)
+def read_variants(reader: Reader, variants: _Variants, word_stem: np.ndarray,
+                  table: _StemTable) -> tuple[np.ndarray, dict[int, array]]:
+    """Every variant's stem numbers: the words' stems, end to end (in the words' places), and for each Latin
+    variant its own, read as a citizen's question would be (Latin words resolved)."""
+    docs = word_stem[np.frombuffer(variants.words, np.int32)]
+    stems = _Stems()
+    latin = {}
+    for number in np.flatnonzero(np.frombuffer(variants.latin, np.int8)).tolist():
+        pairs, _ = reader.read(variants.text[number], variants.lang[number], stem=stems)
+        latin[number] = array("i", [table.add(stem) for _, stem in pairs])
+    return docs, latin
+
+
+def _stem_counts(variants: _Variants, docs: np.ndarray, latin: dict[int, array], size: int) -> list[int]:
+    """How many times the documents use each stem number (a Latin variant's are those of its reading)."""
+    ends = np.frombuffer(variants.ends, np.int64)
+    in_latin = np.repeat(np.frombuffer(variants.latin, np.int8).astype(bool), np.diff(ends, prepend=0))
+    counts = np.bincount(docs[~in_latin], minlength=size)
+    if latin:
+        counts += np.bincount(np.fromiter((s for stems in latin.values() for s in stems), np.int64), minlength=size)
+    return counts.tolist()
 
 
 def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str]) -> dict[str, str]:
