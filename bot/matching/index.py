@@ -133,10 +133,15 @@ def build_index(kb: KnowledgeBase) -> Index:
     lang_words = language_words(variants)
     table = _StemTable()
     first_words, word_stem = first_vocabulary(kb, variants, phrases, table)
+    # Every variant's stem numbers in its words' places (a Latin variant's are replaced by its reading): the
+    # words themselves are not needed any more, and at x100 they are 250,000 strings.
+    docs = word_stem[np.frombuffer(variants.words, np.int32)]
+    del word_stem
+    variants.words, variants.numbers = array("i"), {}
     first = Reader(Vocabulary(chain(table.text, first_words), filler_stems), phrases, lang_words)
     del first_words
-    docs, latin_docs = read_variants(first, variants, word_stem, table)
-    del first, word_stem
+    latin_docs = read_variants(first, variants, table)
+    del first
     used = _stem_counts(variants, docs, latin_docs, len(table.text))
     counts = Counter({table.text[stem]: n for stem, n in enumerate(used) if n})
     del used
@@ -239,17 +244,14 @@ def first_vocabulary(kb: KnowledgeBase, variants: _Variants, phrases: Phrases,
     return vocabulary, word_stem
 
 
-def read_variants(reader: Reader, variants: _Variants, word_stem: np.ndarray,
-                  table: _StemTable) -> tuple[np.ndarray, dict[int, array]]:
-    """Every variant's stem numbers: the words' stems, end to end (in the words' places), and for each Latin
-    variant its own, read as a citizen's question would be (Latin words resolved)."""
-    docs = word_stem[np.frombuffer(variants.words, np.int32)]
+def read_variants(reader: Reader, variants: _Variants, table: _StemTable) -> dict[int, array]:
+    """The stem numbers of each Latin variant, read as a citizen's question would be (Latin words resolved)."""
     stems = _Stems()
     latin = {}
     for number in np.flatnonzero(np.frombuffer(variants.latin, np.int8)).tolist():
         pairs, _ = reader.read(variants.text[number], variants.lang[number], stem=stems)
         latin[number] = array("i", [table.add(stem) for _, stem in pairs])
-    return docs, latin
+    return latin
 
 
 def _stem_counts(variants: _Variants, docs: np.ndarray, latin: dict[int, array], size: int) -> list[int]:
