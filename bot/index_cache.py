@@ -6,7 +6,7 @@ file is used only when everything that went into it is the same:
 
 - the knowledge files (every file of the knowledge directory and of its services/ folder, by content);
 - the code that reads and indexes them (every file of the bot package, by content), the Python version and the
-  installed rapidfuzz, snowballstemmer and PyYAML (by their files), so a change of matching code never
+  installed numpy, rapidfuzz, snowballstemmer and PyYAML (by their files), so a change of matching code never
   serves an index the old code built;
 - the directory as named and as resolved (problems name files relative to it), and today's date (the
   review-date warnings depend on it).
@@ -33,7 +33,7 @@ from pathlib import Path
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
 
-FORMAT = 2                       # bump when what a cache file holds changes shape
+FORMAT = 3                       # bump when what a cache file holds changes shape
 STALE_DAYS = 30                  # cache files untouched this long are removed when a new one is written
 _SUFFIX = ".index.pickle"
 _CODE_DIR = Path(__file__).resolve().parent
@@ -45,6 +45,7 @@ def code_version() -> str:
     """A digest of the code that builds the index: the bot package, the interpreter and the libraries it uses."""
     global _code_version
     if _code_version is None:
+        import numpy
         import rapidfuzz
         import snowballstemmer
         import yaml
@@ -53,7 +54,7 @@ def code_version() -> str:
         for path in sorted(_CODE_DIR.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
                 digest.update(path.relative_to(_CODE_DIR).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-        for module in (rapidfuzz, snowballstemmer, yaml):
+        for module in (numpy, rapidfuzz, snowballstemmer, yaml):
             stat = os.stat(module.__file__)
             digest.update(f"{module.__name__} {getattr(module, '__version__', '')} {module.__file__} "
                           f"{stat.st_size} {stat.st_mtime_ns}\0".encode())

@@ -63,6 +63,9 @@ _KAZAKH_ENDINGS = tuple(sorted(set("""
 ы и а е у
 """.split()), key=len, reverse=True))
 _KAZAKH_MIN_STEM = 3
+# The endings by length, longest first (as _KAZAKH_ENDINGS are tried): one set lookup per length.
+_KAZAKH_ENDINGS_BY_SIZE = tuple((size, frozenset(e for e in _KAZAKH_ENDINGS if len(e) == size))
+                                for size in sorted({len(e) for e in _KAZAKH_ENDINGS}, reverse=True))
 
 _TOKEN = re.compile(r"[0-9a-zа-яёәғқңөұүһіäöüūığşçñń]+(?:'[a-z]+)?", re.IGNORECASE)
 
@@ -154,7 +157,8 @@ def latin_readings(word: str) -> list[str]:
 
 def tokens(text: str) -> list[str]:
     """Word tokens of already cleaned text: letters and digits, punctuation and emoji dropped."""
-    return [match.group(0).replace("'", "") for match in _TOKEN.finditer(text)]
+    found = _TOKEN.findall(text)  # the whole matches: the pattern has no capturing group
+    return [word.replace("'", "") for word in found] if "'" in text else found
 
 
 def has_kazakh_letters(text: str) -> bool:
@@ -175,9 +179,9 @@ def stem(word: str, lang: str = "ru") -> str:
     if not folded.isascii():
         if lang == "kk":
             for _ in range(3):
-                for ending in _KAZAKH_ENDINGS:
-                    if folded.endswith(ending) and len(folded) - len(ending) >= _KAZAKH_MIN_STEM:
-                        folded = folded[: -len(ending)]
+                for size, endings in _KAZAKH_ENDINGS_BY_SIZE:
+                    if len(folded) - size >= _KAZAKH_MIN_STEM and folded[-size:] in endings:
+                        folded = folded[:-size]
                         break
                 else:
                     break
@@ -199,19 +203,21 @@ def stem(word: str, lang: str = "ru") -> str:
     return folded
 
 
+_RUNS = re.compile(r"(.)\1+", re.DOTALL)  # a letter repeated: one of it
 _PHONETIC = str.maketrans({"о": "а", "я": "а", "е": "и", "ы": "и", "ю": "у", "щ": "ш", "д": "т", "б": "п", "з": "с", "в": "ф", "ж": "ш", "г": "к"})
+
+
+def uncached(function):
+    """The function behind an lru_cache, for one pass over many distinct words (building an index): the
+    process-wide caches are sized for citizens' questions, and filling them would only keep memory."""
+    return getattr(function, "__wrapped__", function)
 
 
 @lru_cache(maxsize=200_000)
 def sound(stem_: str) -> str:
     """A key that typos of the same spoken word share: unstressed vowels merged, voiced consonants
     devoiced, doubled letters single ("тилифон", "телефон" -> "тилифан"; "вастанов", "восстанов")."""
-    key = stem_.translate(_PHONETIC)
-    out = []
-    for char in key:
-        if not out or out[-1] != char:
-            out.append(char)
-    return "".join(out)
+    return _RUNS.sub(r"\1", stem_.translate(_PHONETIC))
 
 
 def fold(word: str) -> str:

@@ -10,8 +10,8 @@
 6. weights: a term's inverse frequency, half over variants and half over entries (a word in every second
    entry tells little; a word of one entry tells a lot); how typical a term is of each entry; postings.
 
-The result is plain data (lists, arrays and dicts of strings), compact enough for thousands of entries and
-quick to pickle (bot.index_cache keeps it on disk).
+The result is plain data: numpy arrays with one row per term stored end to end, a dict from term to row, and
+lists of strings; compact enough for thousands of entries and quick to pickle (bot.index_cache keeps it on disk).
 """
 
 from __future__ import annotations
@@ -20,14 +20,16 @@ import math
 import re
 from array import array
 from collections import Counter, defaultdict
-from itertools import groupby
+from collections.abc import Iterator
+from itertools import chain, count, filterfalse
 from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz
 
 from bot import text as textnorm
 from bot.knowledge import KnowledgeBase
 from bot.matching.reading import Phrases, Reader
-from rapidfuzz import fuzz
-
 from bot.matching.vocabulary import Vocabulary, fillers
 
 TYPO_MAX_COUNT = 2        # a stem used at most this often in the knowledge base may be a misspelling ...
@@ -42,33 +44,64 @@ _LATIN = re.compile("[a-z]")
 
 
 @dataclass
+class Rows:
+    """One row of numbers per term, stored end to end: row n is items[start[n]:start[n + 1]] (and values alike)."""
+
+    start: np.ndarray               # int64, one more than there are rows
+    items: np.ndarray               # int32
+    values: np.ndarray | None = None
+
+    @classmethod
+    def group(cls, rows: np.ndarray, count: int, items: np.ndarray, values: np.ndarray | None = None) -> Rows:
+        """Items (and values) grouped by their row number; a stable sort keeps each row in the given order."""
+        order = np.argsort(rows, kind="stable")
+        start = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=count), out=start[1:])
+        return cls(start, items[order], None if values is None else values[order])
+
+    def bounds(self, row: int) -> tuple[int, int]:
+        return int(self.start[row]), int(self.start[row + 1])
+
+
+@dataclass
 class Index:
     entry_ids: list[str]
     reader: Reader
-    weight: dict[str, float]                       # term -> weight (the rarest term weighs about 1)
-    association: dict[str, tuple[array, array]]    # term -> (entries, how typical it is of each: 0-1)
-    postings: dict[str, array]                     # term -> documents using it, ascending
-    doc_entry: array                               # document -> its entry
-    doc_total: array                               # document -> the summed weight of its terms
-    doc_text: list[str]                            # document -> the variant or title
+    term_number: dict[str, int]  # term -> its row in weight, association and postings
+    weight: np.ndarray           # term row -> weight (the rarest term weighs about 1)
+    association: Rows            # term row -> entries using it, ascending; values: how typical it is of each (0-1)
+    postings: Rows               # term row -> documents using it, ascending
+    doc_entry: np.ndarray        # document -> its entry (non-decreasing: documents come entry by entry)
+    doc_total: np.ndarray        # document -> the summed weight of its terms
+    doc_text: list[str]          # document -> the variant or title
+
+    def weight_of(self, term: str) -> float | None:
+        """A term's weight, None for a term the knowledge base never uses."""
+        row = self.term_number.get(term)
+        return None if row is None else float(self.weight[row])
 
 
-@dataclass(slots=True)
-class _Variant:
-    entry: int
-    lang: str
-    text: str
-    tokens: tuple[str, ...] | None  # dropped once the variant is read
-    latin: bool                     # has Latin letters: read word by word, as a question
+class _Variants:
+    """Every question variant and title of the knowledge base, its words numbered: one flat array of word
+    numbers rather than a tuple of strings per variant (a large knowledge base has 300,000 variants)."""
+
+    def __init__(self) -> None:
+        self.entry, self.latin, self.lang, self.text = array("i"), array("b"), [], []
+        self.words = array("i")     # word numbers, variant after variant
+        self.ends = array("q")      # variant -> where its words end in `words`
+        self.numbers: dict[str, dict[str, int]] = {}  # language -> word -> number (stemmed in its language)
+
+    def bounds(self, variant: int) -> tuple[int, int]:
+        return (self.ends[variant - 1] if variant else 0), self.ends[variant]
 
 
 class _Stems:
-    """Stems of the words seen while building: each word is stemmed once (the process-wide stem cache is
-    sized for citizens' questions, not for a whole knowledge base), and each stem is one string object."""
+    """Stems of the Latin variants' words, each stemmed once (the process-wide stem cache is sized for
+    citizens' questions, not for a whole knowledge base)."""
 
     def __init__(self) -> None:
         self._known: dict[str, dict[str, str]] = {"ru": {}, "kk": {}}
-        self._stem = getattr(textnorm.stem, "__wrapped__", textnorm.stem)
+        self._stem = textnorm.uncached(textnorm.stem)
 
     def __call__(self, word: str, lang: str = "ru") -> str:
         known = self._known[lang]
@@ -78,28 +111,75 @@ class _Stems:
         return found
 
 
+class _StemTable:
+    """Stems numbered, each one string object: documents are arrays of stem numbers until they are folded."""
+
+    def __init__(self) -> None:
+        self.number: dict[str, int] = {}
+        self.text: list[str] = []
+
+    def add(self, stem: str) -> int:
+        found = self.number.get(stem)
+        if found is None:
+            found = self.number[stem] = len(self.text)
+            self.text.append(stem)
+        return found
+
+
 def build_index(kb: KnowledgeBase) -> Index:
     filler_stems = fillers()
     phrases = synonym_phrases(kb)
     variants = collect_variants(kb)
-    stems = _Stems()
     lang_words = language_words(variants)
-    first = Reader(Vocabulary(first_vocabulary(kb, variants, phrases, stems), filler_stems), phrases, lang_words)
-    docs = [read_variant(first, variant, stems) for variant in variants]
-    del stems, first
-    counts = Counter(stem for doc in docs for stem in doc)
+    table = _StemTable()
+    first_words, word_stem = first_vocabulary(kb, variants, phrases, table)
+    # Every variant's stem numbers in its words' places (a Latin variant's are replaced by its reading): the
+    # words themselves are not needed any more, and at x100 they are 250,000 strings.
+    docs = word_stem[np.frombuffer(variants.words, np.int32)]
+    del word_stem
+    variants.words, variants.numbers = array("i"), {}
+    first = Reader(Vocabulary(chain(table.text, first_words), filler_stems), phrases, lang_words)
+    del first_words
+    latin_docs = read_variants(first, variants, table)
+    del first
+    used = _stem_counts(variants, docs, latin_docs, len(table.text))
+    counts = Counter({table.text[stem]: n for stem, n in enumerate(used) if n})
+    del used
     protected = {word for phrase in phrases for word in phrase}
     fixes = typo_fixes(counts, protected, filler_stems)
-    if fixes:
-        docs = [tuple(fixes.get(stem, stem) for stem in doc) for doc in docs]
-    vocabulary = Vocabulary({stem for doc in docs for stem in doc} | protected, filler_stems, counts)
+    vocabulary = Vocabulary({fixes.get(stem, stem) for stem in counts} | protected, filler_stems, counts)
+    del counts
     reader = Reader(vocabulary, phrases, lang_words)
-    documents = []  # (variant, terms)
-    for variant, doc in zip(variants, docs):
-        terms = tuple(dict.fromkeys(t for t in reader.fold_stems(doc) if t not in filler_stems))
-        if terms:
-            documents.append((variant, terms))
+    documents = _Documents()
+    spell = table.text.__getitem__
+    for number in range(len(variants.text)):
+        ids = latin_docs.pop(number, None)
+        if ids is None:
+            ids = docs[slice(*variants.bounds(number))].tolist()
+        doc = tuple(map(spell, ids))
+        if fixes:
+            doc = tuple(map(fixes.get, doc, doc))
+        terms = dict.fromkeys(filterfalse(filler_stems.__contains__, reader.fold_stems(doc)))
+        documents.add(variants.entry[number], variants.text[number], terms)
+    del docs, variants, table
     return weigh(kb, reader, documents)
+
+
+class _Documents:
+    """The documents (variants with terms), as flat arrays: each one's entry, text and term numbers. Terms
+    are numbered as first used; a tuple per document would cost more than the numbers it holds."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.terms, self.sizes, self.entries, self.texts = array("i"), array("i"), array("i"), []
+
+    def add(self, entry: int, text: str, terms: dict[str, None]) -> None:
+        if terms:  # a variant of filler words only is no document
+            numbers = self.numbers
+            self.terms.extend(numbers.setdefault(term, len(numbers)) for term in terms)
+            self.sizes.append(len(terms))
+            self.entries.append(entry)
+            self.texts.append(text)
 
 
 def synonym_phrases(kb: KnowledgeBase) -> Phrases:
@@ -115,46 +195,73 @@ def synonym_phrases(kb: KnowledgeBase) -> Phrases:
     return phrases
 
 
-def collect_variants(kb: KnowledgeBase) -> list[_Variant]:
-    variants = []
-    words: dict[str, str] = {}  # one string object per distinct word
+def collect_variants(kb: KnowledgeBase) -> _Variants:
+    variants = _Variants()
+    number = count()
+    # A word's number is made the first time it is looked up (a defaultdict of a counter): no call per word.
+    numbers = {lang: defaultdict(number.__next__) for lang in ("ru", "kk")}
     for index, entry in enumerate(kb.entries):
         for lang, text in (*entry.all_questions(), *entry.title.items()):
             cleaned = textnorm.clean(text)
-            tokens = tuple(words.setdefault(w, w) for w in textnorm.tokens(cleaned))
-            variants.append(_Variant(index, lang, text, tokens, _LATIN.search(cleaned) is not None))
+            variants.words.extend(map(numbers[lang].__getitem__, textnorm.tokens(cleaned)))
+            variants.ends.append(len(variants.words))
+            variants.entry.append(index)
+            variants.latin.append(_LATIN.search(cleaned) is not None)
+            variants.lang.append(lang)
+            variants.text.append(text)
+    for words in numbers.values():
+        words.default_factory = None  # a plain dict from now on (not copied: 100,000s of words)
+    variants.numbers = numbers
     return variants
 
 
-def language_words(variants: list[_Variant]) -> dict[str, frozenset[str]]:
+def language_words(variants: _Variants) -> dict[str, frozenset[str]]:
     """Words (folded, not stemmed) that only the Russian or only the Kazakh variants use."""
-    by_lang: dict[str, set[str]] = {"ru": set(), "kk": set()}
-    for variant in variants:
-        by_lang[variant.lang].update(variant.tokens)
-    folded = {lang: {textnorm.fold(w) for w in words} for lang, words in by_lang.items()}
+    fold = textnorm.fold
+    # Most words fold to themselves: keep the word's own string rather than an equal copy of it.
+    folded = {lang: {w if (f := fold(w)) == w else f for w in words} for lang, words in variants.numbers.items()}
     shared = folded["ru"] & folded["kk"]
-    return {lang: frozenset(words - shared) for lang, words in folded.items()}
+    return {lang: frozenset(w for w in words if w not in shared) for lang, words in folded.items()}
 
 
-def first_vocabulary(kb: KnowledgeBase, variants: list[_Variant], phrases: Phrases, stems: _Stems) -> set[str]:
-    vocabulary: set[str] = set()
+def first_vocabulary(kb: KnowledgeBase, variants: _Variants, phrases: Phrases,
+                     table: _StemTable) -> tuple[set[str], np.ndarray]:
+    """The stems of the variants' words (Latin words aside) go into the table; returned: the stems of the Latin
+    words of titles and answers and of synonyms, and each word's stem number (-1 for a Latin word: read
+    later, with its variant)."""
+    stem = textnorm.uncached(textnorm.stem)
+    word_stem = np.full(sum(len(words) for words in variants.numbers.values()), -1, dtype=np.int32)
+    for lang, words in variants.numbers.items():
+        for word, number in words.items():
+            if not textnorm.is_latin(word):
+                word_stem[number] = table.add(stem(word, lang))
+    vocabulary = set()  # besides the table's stems
     bodies = {body for entry in kb.entries for body in (*entry.title.values(), *entry.answer.values())}
     for body in bodies:
-        vocabulary.update(stems(w) for w in textnorm.tokens(textnorm.clean(body)) if textnorm.is_latin(w))
-    for variant in variants:
-        vocabulary.update(stems(w, variant.lang) for w in variant.tokens if not textnorm.is_latin(w))
+        vocabulary.update(stem(w) for w in textnorm.tokens(textnorm.clean(body)) if textnorm.is_latin(w))
     for phrase in phrases:
         vocabulary.update(phrase)
-    return vocabulary
+    return vocabulary, word_stem
 
 
-def read_variant(reader: Reader, variant: _Variant, stems: _Stems) -> tuple[str, ...]:
-    """A variant's stems, read as a citizen's question would be (Latin words resolved)."""
-    tokens, variant.tokens = variant.tokens, None
-    if variant.latin:
-        pairs, _ = reader.read(variant.text, variant.lang, stem=stems)
-        return tuple(stem for _, stem in pairs)
-    return tuple(stems(word, variant.lang) for word in tokens)
+def read_variants(reader: Reader, variants: _Variants, table: _StemTable) -> dict[int, array]:
+    """The stem numbers of each Latin variant, read as a citizen's question would be (Latin words resolved)."""
+    stems = _Stems()
+    latin = {}
+    for number in np.flatnonzero(np.frombuffer(variants.latin, np.int8)).tolist():
+        pairs, _ = reader.read(variants.text[number], variants.lang[number], stem=stems)
+        latin[number] = array("i", [table.add(stem) for _, stem in pairs])
+    return latin
+
+
+def _stem_counts(variants: _Variants, docs: np.ndarray, latin: dict[int, array], size: int) -> list[int]:
+    """How many times the documents use each stem number (a Latin variant's are those of its reading)."""
+    ends = np.frombuffer(variants.ends, np.int64)
+    in_latin = np.repeat(np.frombuffer(variants.latin, np.int8).astype(bool), np.diff(ends, prepend=0))
+    counts = np.bincount(docs[~in_latin], minlength=size)
+    if latin:
+        counts += np.bincount(np.fromiter((s for stems in latin.values() for s in stems), np.int64), minlength=size)
+    return counts.tolist()
 
 
 def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str]) -> dict[str, str]:
@@ -165,69 +272,113 @@ def typo_fixes(counts: Counter, protected: set[str], filler_stems: frozenset[str
     letter added, dropped or changed away (found through an index of one-letter deletions).
     """
     frequent = sorted(word for word, n in counts.items() if n >= TYPO_SOURCE_MIN and word not in filler_stems)
+    frequent.sort(key=lambda w: -counts[w])  # the most frequent first (alphabetical among equals)
+    sound = textnorm.uncached(textnorm.sound)  # each word once
     by_sound: dict[str, str] = {}
     by_prefix: dict[str, list[str]] = defaultdict(list)
-    by_deletion: dict[int, list[str]] = defaultdict(list)  # by hash: a collision only adds a candidate
-    for word in sorted(frequent, key=lambda w: -counts[w]):  # the most frequent first
-        by_sound.setdefault(textnorm.sound(word), word)
+    deletions = _DeletionIndex()
+    for number, word in enumerate(frequent):
+        by_sound.setdefault(sound(word), word)
         by_prefix[word[:PREFIX]].append(word)
-        for key in _deletions(word):
-            by_deletion[key].append(word)
+        deletions.add(word, number)
     fixes = {}
+    unheard = []  # rare words that sound like no frequent one: their one-letter neighbours, looked up at once
     for word, n in counts.items():
         if n > TYPO_MAX_COUNT or len(word) < 4 or word in protected or word.isascii():
             continue
-        target = by_sound.get(textnorm.sound(word))
+        target = by_sound.get(sound(word))
         if target is None:
-            near = {c for key in _deletions(word) for c in by_deletion.get(key, ()) if c[0] == word[0]}
-            near.update(by_prefix.get(word[:PREFIX], ()))
-            scored = [(-fuzz.ratio(word, c), -counts[c], c) for c in near]
-            best = min((s for s in scored if -s[0] >= TYPO_FIX_CUTOFF), default=None)  # most similar, most used
-            target = best[2] if best else None
-        if target is not None and target != word and counts[target] >= TYPO_RATIO * n:
+            unheard.append(word)
+        elif target != word and counts[target] >= TYPO_RATIO * counts[word]:
             fixes[word] = target
+    for word, neighbours in zip(unheard, deletions.neighbours(unheard)):
+        near = {frequent[c] for c in neighbours if frequent[c][0] == word[0]}
+        near.update(by_prefix.get(word[:PREFIX], ()))
+        scored = [(-fuzz.ratio(word, c), -counts[c], c) for c in near]
+        best = min((s for s in scored if -s[0] >= TYPO_FIX_CUTOFF), default=None)  # most similar, most used
+        if best is not None and best[2] != word and counts[best[2]] >= TYPO_RATIO * counts[word]:
+            fixes[word] = best[2]
     return fixes
 
 
-def weigh(kb: KnowledgeBase, reader: Reader, documents: list[tuple[_Variant, tuple[str, ...]]]) -> Index:
+class _DeletionIndex:
+    """Words by the hashes of their one-letter deletions (a hash collision only adds a candidate), as two
+    flat arrays: a dict of lists over a large knowledge base's words would be its largest structure."""
+
+    def __init__(self) -> None:
+        self._keys, self._owners = array("q"), array("i")
+
+    def add(self, word: str, number: int) -> None:
+        keys = _deletions(word)
+        self._keys.extend(keys)
+        self._owners.extend([number] * len(keys))
+
+    def neighbours(self, words: list[str]) -> Iterator[list[int]]:
+        """For each word, the numbers of the added words sharing a deletion with it (made one word at a time:
+        all of them at once, as Python lists, would be the largest structure of the build)."""
+        keys = np.frombuffer(self._keys, np.int64)
+        order = np.argsort(keys, kind="stable")
+        keys, owners = keys[order], np.frombuffer(self._owners, np.int32)[order]
+        query, sizes = array("q"), array("i")
+        for word in words:
+            mine = _deletions(word)
+            query.extend(mine)
+            sizes.append(len(mine))
+        query_np = np.frombuffer(query, np.int64)
+        low, high = np.searchsorted(keys, query_np, "left"), np.searchsorted(keys, query_np, "right")
+        hit = np.flatnonzero(high > low)
+        found = (high - low)[hit]
+        # Every (query, matching owner) pair: the matches of query k are owners[low[k]:high[k]].
+        positions = np.arange(found.sum()) - np.repeat(np.cumsum(found) - found, found) + np.repeat(low[hit], found)
+        asker = np.repeat(np.repeat(np.arange(len(words)), np.frombuffer(sizes, np.int32))[hit], found)
+        owners = owners[positions]
+        bounds = np.searchsorted(asker, np.arange(len(words) + 1)).tolist()  # asker is ascending
+        del keys, query, sizes, query_np, low, high, hit, found, positions, asker
+        for word in range(len(words)):
+            yield owners[bounds[word]:bounds[word + 1]].tolist()
+
+
+def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
     """Term weights, how typical each term is of each entry, and the postings (documents come entry by entry)."""
-    doc_df: Counter = Counter()    # term -> documents using it
-    entry_df: Counter = Counter()  # term -> entries using it
-    association: dict[str, tuple[array, array]] = {}
-    for entry, group in groupby(documents, key=lambda document: document[0].entry):
-        group = list(group)
-        uses = Counter(term for _, terms in group for term in terms)
-        doc_df.update(uses)
-        entry_df.update(uses.keys())
-        # How characteristic a word is of an entry: the share of the entry's variants that use it.
-        for term, count in uses.items():
-            found = association.get(term)
-            if found is None:
-                found = association[term] = (array("I"), array("d"))
-            found[0].append(entry)
-            found[1].append(min(1.0, ASSOCIATION_SATURATION * count / len(group)))
-    entries_count = max(len(kb.entries), 1)
-    docs_count = max(len(documents), 1)
+    count, entries_count = len(documents.numbers), max(len(kb.entries), 1)
+    terms = np.frombuffer(documents.terms, np.int32)
+    doc_entry = np.frombuffer(documents.entries, np.int32).copy()
+    sizes = np.frombuffer(documents.sizes, np.int32)
+    # Postings: documents grouped by term, ascending (a stable sort of the terms keeps document order).
+    # Temporaries go as soon as they are used: at x100 each is millions of numbers.
+    order = np.argsort(terms, kind="stable").astype(np.int32)
+    post_docs = np.repeat(np.arange(len(doc_entry), dtype=np.int32), sizes)[order]
+    post_terms = terms[order]
+    del order
+    start = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(terms, minlength=count), out=start[1:])
+    # How characteristic a word is of an entry: the share of the entry's variants that use it. In the
+    # postings, an entry's documents using a term are one run: one association item per run.
+    post_entries = doc_entry[post_docs]
+    runs = np.ones(len(post_terms), dtype=bool)
+    runs[1:] = (post_terms[1:] != post_terms[:-1]) | (post_entries[1:] != post_entries[:-1])
+    runs = np.flatnonzero(runs)
+    assoc_term, assoc_entry = post_terms[runs], post_entries[runs]
+    uses = np.diff(np.append(runs, len(post_terms)))
+    del post_terms, post_entries, runs
+    variants_of = np.bincount(doc_entry, minlength=entries_count).astype(np.float64)
+    shares = np.minimum(1.0, ASSOCIATION_SATURATION * uses / variants_of[assoc_entry])
+    assoc_start = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(assoc_term, minlength=count), out=assoc_start[1:])
+    doc_df, entry_df = np.diff(start).tolist(), np.diff(assoc_start).tolist()  # term -> documents, entries using it
+    del uses, variants_of, assoc_term
+    docs_count = max(len(doc_entry), 1)
     log_entries, log_docs = math.log(1 + entries_count), math.log(1 + docs_count)
-    weight = {}
-    for term, in_entries in entry_df.items():
-        by_entry = math.log(1 + entries_count / in_entries) / log_entries
-        by_doc = math.log(1 + docs_count / doc_df[term]) / log_docs
-        weight[term] = DOC_IDF_SHARE * by_doc + (1 - DOC_IDF_SHARE) * by_entry
+    # math.log, not np.log: the weights are the same to the last bit on every platform.
+    weight = np.array([DOC_IDF_SHARE * (math.log(1 + docs_count / in_docs) / log_docs)
+                       + (1 - DOC_IDF_SHARE) * (math.log(1 + entries_count / in_entries) / log_entries)
+                       for in_docs, in_entries in zip(doc_df, entry_df)], dtype=np.float64)
     del doc_df, entry_df
-    postings: dict[str, array] = {}
-    doc_entry, doc_total, doc_text = array("I"), array("d"), []
-    for doc_id, (variant, terms) in enumerate(documents):
-        doc_entry.append(variant.entry)
-        doc_total.append(sum(weight[t] for t in terms))
-        doc_text.append(variant.text)
-        for term in terms:
-            found = postings.get(term)
-            if found is None:
-                found = postings[term] = array("I")
-            found.append(doc_id)
-    return Index([entry.id for entry in kb.entries], reader, weight, association, postings,
-                 doc_entry, doc_total, doc_text)
+    # bincount adds each document's weights in the order of its terms, as a plain sum would.
+    doc_of = np.repeat(np.arange(len(doc_entry), dtype=np.int32), sizes)
+    doc_total = np.bincount(doc_of, weights=weight[terms], minlength=len(doc_entry))
+    return Index([entry.id for entry in kb.entries], reader, documents.numbers, weight,
+                 Rows(assoc_start, assoc_entry, shares), Rows(start, post_docs), doc_entry, doc_total, documents.texts)
 
 
 def _deletions(word: str) -> set[int]:

@@ -58,7 +58,7 @@ class Matcher:
         return terms, lang
 
     def _terms(self, question: str) -> tuple[list[Term], str, bool]:
-        reader, weights = self._reader, self.index.weight
+        reader, weight_of = self._reader, self.index.weight_of
         pairs, lang, stated = reader.read_stating(question)
         mapped = []
         for word, stem in pairs:
@@ -69,10 +69,12 @@ class Matcher:
         for word, key, similarity in reader.fold(mapped):
             if key in reader.fillers or (key.isdigit() and similarity == 0):
                 continue  # function words; numbers the knowledge base never uses (years, amounts) say nothing
-            known = similarity > 0 and key in weights
+            weight = weight_of(key) if similarity > 0 else None
+            known = weight is not None
             # A word the knowledge base never uses: evidence that the question is about something else,
             # as much as the rarest word unless the language at large says it is a common grammar word.
-            weight = weights[key] if known else UNKNOWN_WEIGHT * (wordinfo.unknown_weight(word) if lang == "ru" else 1.0)
+            if weight is None:
+                weight = UNKNOWN_WEIGHT * (wordinfo.unknown_weight(word) if lang == "ru" else 1.0)
             if key in seen:  # a word said twice counts once, at its best reading
                 if similarity > result[seen[key]].similarity:
                     result[seen[key]] = Term(word, key, similarity, weight, known)
@@ -102,4 +104,4 @@ class Matcher:
     def documents(self) -> list[tuple[int, str, str]]:
         """(document number, entry id, text) of every indexed variant and title: for calibration."""
         index = self.index
-        return [(doc_id, index.entry_ids[entry], index.doc_text[doc_id]) for doc_id, entry in enumerate(index.doc_entry)]
+        return [(doc_id, index.entry_ids[entry], index.doc_text[doc_id]) for doc_id, entry in enumerate(index.doc_entry.tolist())]

@@ -3,74 +3,129 @@
 A variant's score is a weighted F-measure of how much of the question it explains and how much of it the
 question covers; an entry scores as its best variant, blended with how typical the question's words are of
 the entry as a whole.
+
+The sums run over numpy arrays (a common word of a large knowledge base is used by tens of thousands of
+variants). They add the same numbers in the same order as a loop over the words would, so the scores are
+the same to the last bit; ties are broken as such a loop would break them (see _reach_keys).
 """
 
 from __future__ import annotations
 
-import bisect
-import heapq
-from collections import defaultdict
+import numpy as np
 
 from bot.matching.index import Index
 from bot.matching.policy import Candidate, Term
 
-BETA = 0.8            # weighted F-measure: < 1 favours explaining the citizen's question over covering the variant
-BLEND = 0.2           # share of the entry-level score (how typical the question's words are of the entry)
-LONG_POSTINGS = 5000  # see rank: never reached by the bundled knowledge base
+BETA = 0.8   # weighted F-measure: < 1 favours explaining the citizen's question over covering the variant
+BLEND = 0.2  # share of the entry-level score (how typical the question's words are of the entry)
 
 
 def rank(index: Index, terms: list[Term], *, leave_out: int | None = None, limit: int = 10) -> list[Candidate]:
     """The `limit` best entries, best first (only entries that share at least one word with the question)."""
     question_total = sum(t.weight for t in terms)
-    if question_total <= 0:
+    known = [(index.term_number[t.key], t) for t in terms if t.known]
+    if question_total <= 0 or not known or limit <= 0:
         return []
-    matched_q: dict[int, float] = defaultdict(float)
-    matched_d: dict[int, float] = defaultdict(float)
-    # Rarest words first. In a very large knowledge base, a word whose postings outnumber the documents
-    # already reached only updates those: a document sharing nothing but the commonest words with the
-    # question cannot win, and walking 10,000 postings would cost milliseconds.
-    postings_of = index.postings
-    known = sorted((t for t in terms if t.known), key=lambda t: len(postings_of.get(t.key, ())))
-    for term in known:
-        weight = index.weight[term.key]
-        postings = postings_of.get(term.key, ())
-        if len(postings) > LONG_POSTINGS and 0 < len(matched_q) < len(postings):
-            reached = [d for d in matched_q if _has(postings, d)]
-        else:
-            reached = [d for d in postings if d != leave_out]
-        for doc_id in reached:
-            matched_q[doc_id] += term.similarity * weight
-            matched_d[doc_id] += weight
-    typical: dict[int, float] = defaultdict(float)
-    for term in terms:
-        if term.known:
-            weight = index.weight[term.key] * term.similarity
-            entries, shares = index.association.get(term.key, ((), ()))
-            for entry, share in zip(entries, shares):
-                typical[entry] += weight * share
-    # The best variant of each entry. Plain lists and locals: this loop runs over every reached document.
+    postings, weight, n_docs = index.postings, index.weight, len(index.doc_total)
+    # Rarest words first: the order in which documents are first reached breaks ties.
+    walk = sorted(known, key=lambda known_term: _length(postings, known_term[0]))
+    segments = [postings.items[slice(*postings.bounds(row))] for row, _ in walk]
+    docs, lengths = np.concatenate(segments), [len(segment) for segment in segments]
+    term_weights = [float(weight[row]) for row, _ in walk]
+    # A term's postings hold each document once, and bincount adds in array order: per document, the same
+    # sums (term by term, rarest first) as a loop over the postings.
+    matched_q = np.bincount(docs, np.repeat([t.similarity * w for (_, t), w in zip(walk, term_weights)], lengths),
+                            minlength=n_docs)
+    matched_d = np.bincount(docs, np.repeat(term_weights, lengths), minlength=n_docs)
+    if leave_out is not None and 0 <= leave_out < n_docs:
+        matched_q[leave_out] = matched_d[leave_out] = 0.0
+    reached = np.flatnonzero(matched_d)  # every weight is positive: a reached document has matched_d > 0
+    if not len(reached):
+        return []
     beta2 = BETA * BETA
-    doc_entry, doc_total = index.doc_entry, index.doc_total
-    best_fit: dict[int, float] = {}
-    best_doc: dict[int, int] = {}
-    for doc_id, matched in matched_q.items():
-        precision = matched / question_total
-        recall = matched_d[doc_id] / doc_total[doc_id]
-        fit = (1 + beta2) * precision * recall / (beta2 * recall + precision)
-        entry = doc_entry[doc_id]
-        if fit > best_fit.get(entry, -1.0):
-            best_fit[entry] = fit
-            best_doc[entry] = doc_id
-    blended = {i: (1 - BLEND) * fit + BLEND * typical[i] / question_total for i, fit in best_fit.items()}
-    ranked = []
-    for i in heapq.nlargest(limit, blended, key=blended.__getitem__):
-        doc_id = best_doc[i]
-        ranked.append(Candidate(index.entry_ids[i], blended[i], index.doc_text[doc_id], best_fit[i],
-                                typical[i] / question_total, matched_q[doc_id]))
+    matched = matched_q[reached]
+    precision = matched / question_total
+    recall = matched_d[reached] / index.doc_total[reached]
+    fit = (1 + beta2) * precision * recall / (beta2 * recall + precision)
+    # The best variant of each entry: reached documents are ascending, so each entry's are contiguous.
+    doc_entries = index.doc_entry[reached]
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(doc_entries)) + 1))
+    sizes = np.diff(np.append(starts, len(reached)))
+    entries = doc_entries[starts]
+    best_fit = np.maximum.reduceat(fit, starts)
+    typical = _typical(index, known)[entries]
+    blended = (1 - BLEND) * best_fit + BLEND * typical / question_total
+    chosen = _best(blended, limit, lambda among: _entry_reach_keys(among, reached, starts, sizes, segments, n_docs))
+    best_doc = _best_documents(chosen, fit, best_fit, starts, sizes, reached, segments, n_docs)
+    ranked = [Candidate(index.entry_ids[entry], score, index.doc_text[doc], variant_fit, typical_sum / question_total,
+                        evidence)
+              for entry, score, doc, variant_fit, typical_sum, evidence in zip(
+                  entries[chosen].tolist(), blended[chosen].tolist(), reached[best_doc].tolist(),
+                  best_fit[chosen].tolist(), typical[chosen].tolist(), matched[best_doc].tolist())]
     ranked.sort(key=lambda c: (-c.score, c.id))
     return ranked
 
 
-def _has(postings, doc_id: int) -> bool:
-    at = bisect.bisect_left(postings, doc_id)
-    return at < len(postings) and postings[at] == doc_id
+def _length(rows, row: int) -> int:
+    start, end = rows.bounds(row)
+    return end - start
+
+
+def _typical(index: Index, known: list[tuple[int, Term]]) -> np.ndarray:
+    """Entry -> how typical the question's known words are of it (weighted, summed in the question's order)."""
+    association = index.association
+    spans = [association.bounds(row) for row, _ in known]
+    entries = np.concatenate([association.items[start:end] for start, end in spans])
+    shares = np.concatenate([association.values[start:end] for start, end in spans])
+    weights = np.repeat([float(index.weight[row]) * t.similarity for row, t in known], [e - s for s, e in spans])
+    return np.bincount(entries, weights * shares, minlength=len(index.entry_ids))
+
+
+def _best(scores: np.ndarray, limit: int, order_of_tied) -> np.ndarray:
+    """Positions of the `limit` highest scores; of scores tied at the cut, the first ones by `order_of_tied`
+    (heapq.nlargest over entries in the order they were reached keeps the first ones)."""
+    if len(scores) <= limit:
+        return np.arange(len(scores))
+    floor = scores[np.argpartition(-scores, limit - 1)[:limit]].min()
+    above = np.flatnonzero(scores > floor)
+    tied = np.flatnonzero(scores == floor)
+    room = limit - len(above)
+    if len(tied) > room:
+        tied = tied[np.argsort(order_of_tied(tied), kind="stable")[:room]]
+    return np.concatenate((above, tied))
+
+
+def _reach_keys(docs: np.ndarray, segments: list[np.ndarray], n_docs: int) -> np.ndarray:
+    """The order in which a loop over the postings, rarest word first, would first reach each document:
+    (the first word whose postings hold it, the document)."""
+    first = np.full(len(docs), len(segments), dtype=np.int64)
+    for k in range(len(segments) - 1, -1, -1):
+        segment = segments[k]
+        if len(segment):
+            at = np.minimum(np.searchsorted(segment, docs), len(segment) - 1)
+            first[segment[at] == docs] = k
+    return first * n_docs + docs
+
+
+def _entry_reach_keys(among, reached, starts, sizes, segments, n_docs) -> np.ndarray:
+    """The reach key of each entry in `among` (positions among the reached entries): its first document's."""
+    wanted = np.zeros(len(starts), dtype=bool)
+    wanted[among] = True
+    keys = _reach_keys(reached[np.repeat(wanted, sizes)], segments, n_docs)
+    offsets = np.concatenate(([0], np.cumsum(sizes[among])[:-1]))  # `among` is ascending, as np.flatnonzero gives
+    return np.minimum.reduceat(keys, offsets)
+
+
+def _best_documents(chosen, fit, best_fit, starts, sizes, reached, segments, n_docs) -> list[int]:
+    """For each chosen entry, the position (among reached documents) of its best-fitting document; of tied
+    ones, the first reached."""
+    is_best = fit == np.repeat(best_fit, sizes)
+    at_best = np.flatnonzero(is_best)
+    first = at_best[np.searchsorted(at_best, starts[chosen])].tolist()  # the lowest-numbered best document
+    tied = (np.add.reduceat(is_best, starts)[chosen] > 1).tolist()
+    for k, j in enumerate(chosen.tolist()):
+        if tied[k]:  # rare: several variants of the entry fit as well; the loop kept the first it reached
+            start = int(starts[j])
+            candidates = start + np.flatnonzero(is_best[start:start + int(sizes[j])])
+            first[k] = int(candidates[np.argmin(_reach_keys(reached[candidates], segments, n_docs))])
+    return first

@@ -88,9 +88,27 @@ class Reader:
         return out
 
     def fold_stems(self, stems: list[str]) -> list[str]:
-        if not self._phrase_starts.intersection(stems):
+        """fold() of bare stems (the index's variants): the same replacements, without the items."""
+        starts = self._phrase_starts
+        if not starts.intersection(stems):
             return stems
-        return [key for _, key, _ in self.fold([(stem, stem, 1.0) for stem in stems])]
+        out: list[str] = []
+        i = 0
+        while i < len(stems):
+            if stems[i] in starts:
+                for size in range(min(4, len(stems) - i), 0, -1):
+                    canonical = self.phrases.get(tuple(stems[i:i + size]))
+                    if canonical is not None:
+                        out.extend(canonical)
+                        i += size
+                        break
+                else:
+                    out.append(stems[i])
+                    i += 1
+            else:
+                out.append(stems[i])
+                i += 1
+        return out
 
     def _best_reading(self, options: list[list[str]], lang: str,
                       stem: Callable[[str, str], str]) -> list[tuple[str, str]]:

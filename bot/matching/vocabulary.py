@@ -99,15 +99,16 @@ class Vocabulary:
     """The stems the index knows, and the known stem that a stem the citizen typed stands for."""
 
     def __init__(self, words: Iterable[str], filler_stems: frozenset[str], counts: Counter | None = None) -> None:
-        known = set(words) - filler_stems - {""}  # a stray letter ("узнат,ь") can leave an empty stem
-        self.words = frozenset(known)
+        # Not fillers, nor the empty stem a stray letter leaves ("узнат,ь"); one set built, not a copy per step.
+        self.words = frozenset(words).difference(filler_stems, ("",))
         self.fillers = filler_stems
-        self._sorted = sorted(known)
+        self._sorted = sorted(self.words)
         self._by_initial = _bucket(self._sorted, 0)
         self._by_second = _bucket((w for w in self._sorted if len(w) >= 6), 1)
         self._by_sound: dict[str, str] = {}
+        sound = textnorm.uncached(textnorm.sound)  # each word once
         for word in sorted(self._sorted, key=lambda w: -(counts or {}).get(w, 0)):
-            self._by_sound.setdefault(textnorm.sound(word), word)  # the most frequent spelling wins
+            self._by_sound.setdefault(sound(word), word)  # the most frequent spelling wins
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.words
