@@ -339,3 +339,20 @@ def test_a_question_asked_again_gets_the_same_decision_from_the_cache(kb):
     assert matcher.match_afresh("как получить эцп") == first and matcher.match_afresh("как получить эцп") is not first
     restored = pickle.loads(pickle.dumps(matcher))  # the on-disk index cache: a cache of its own, empty
     assert restored.match("как получить эцп") == first
+
+
+def test_a_dropped_matcher_is_freed_at_once_not_at_the_next_garbage_collection(make_kb, tmp_path):
+    import gc
+    import weakref
+
+    from bot.knowledge import load_knowledge
+
+    matcher = Matcher(load_knowledge(make_kb(tmp_path).directory))
+    matcher.match("как получить эцп")  # the cache of decisions is filled: it must not hold the matcher
+    index = weakref.ref(matcher.index)
+    gc.disable()
+    try:
+        del matcher
+        assert index() is None
+    finally:
+        gc.enable()
