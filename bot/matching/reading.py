@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from bot import text as textnorm
@@ -66,49 +66,47 @@ class Reader:
         "жеке куәлік" becomes "удостоверение личности" (two words), so a variant that says only
         "удостоверение" still shares a word with it.
         """
-        out = []
-        i = 0
-        while i < len(items):
-            if items[i][1] in self._phrase_starts:
-                for size in range(min(4, len(items) - i), 0, -1):
-                    chunk = items[i:i + size]
-                    canonical = self.phrases.get(tuple(key for _, key, _ in chunk))
-                    if canonical is not None:
-                        typed = " ".join(w for w, _, _ in chunk)
-                        similarity = min(s for _, _, s in chunk)
-                        out.extend((typed, key, similarity) for key in canonical)
-                        i += size
-                        break
-                else:
-                    out.append(items[i])
-                    i += 1
+        out: list[Item] = []
+        for start, size, canonical in self._synonyms([key for _, key, _ in items]):
+            if canonical is None:
+                out.append(items[start])
             else:
-                out.append(items[i])
-                i += 1
+                chunk = items[start:start + size]
+                typed = " ".join(w for w, _, _ in chunk)
+                similarity = min(s for _, _, s in chunk)
+                out.extend((typed, key, similarity) for key in canonical)
         return out
 
     def fold_stems(self, stems: list[str]) -> list[str]:
         """fold() of bare stems (the index's variants): the same replacements, without the items."""
-        starts = self._phrase_starts
-        if not starts.intersection(stems):
+        if not self._phrase_starts.intersection(stems):
             return stems
         out: list[str] = []
+        for start, _, canonical in self._synonyms(stems):
+            if canonical is None:
+                out.append(stems[start])
+            else:
+                out.extend(canonical)
+        return out
+
+    def _synonyms(self, keys: list[str]) -> Iterator[tuple[int, int, tuple[str, ...] | None]]:
+        """The keys in spans, left to right: (start, size, the group's first term's stems) where a synonym
+        begins (the longest one, up to four words), (start, 1, None) for a key left as it is."""
         i = 0
-        while i < len(stems):
-            if stems[i] in starts:
-                for size in range(min(4, len(stems) - i), 0, -1):
-                    canonical = self.phrases.get(tuple(stems[i:i + size]))
+        while i < len(keys):
+            if keys[i] in self._phrase_starts:
+                for size in range(min(4, len(keys) - i), 0, -1):
+                    canonical = self.phrases.get(tuple(keys[i:i + size]))
                     if canonical is not None:
-                        out.extend(canonical)
+                        yield i, size, canonical
                         i += size
                         break
                 else:
-                    out.append(stems[i])
+                    yield i, 1, None
                     i += 1
             else:
-                out.append(stems[i])
+                yield i, 1, None
                 i += 1
-        return out
 
     def _best_reading(self, options: list[list[str]], lang: str,
                       stem: Callable[[str, str], str]) -> list[tuple[str, str]]:
