@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 from sqlalchemy import Table, event
@@ -46,12 +48,10 @@ def _sqlite_settings(connection, _record) -> None:
 async def _aiosqlite_threads_ended(within: float = 1.0) -> None:
     """After a failed SQLite connect, aiosqlite's worker thread still hands its stop back to the event loop:
     if a short command closes the loop first, that thread dies with a traceback on stderr. Wait for it."""
-    import asyncio
-    import threading
-
-    deadline = asyncio.get_running_loop().time() + within
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
     while any(t.name.endswith("(_connection_worker_thread)") for t in threading.enumerate()):
-        if asyncio.get_running_loop().time() > deadline:
+        if loop.time() > deadline:
             return
         await asyncio.sleep(0.01)
 

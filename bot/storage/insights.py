@@ -17,8 +17,8 @@ class Insights:
     """Each method owns its session; log_question() is batched with the calls made at the same time (see Batched)."""
 
     def __init__(self, database: Database) -> None:
+        self._database = database
         self._sessions = database.sessions
-        self._engine = database.engine
         self._questions = Batched(self._log_questions)
 
     # --- the question log and feedback ----------------------------------------------------------
@@ -29,7 +29,7 @@ class Insights:
                                "entry_id": entry_id, "score": score, "created_at": utcnow()})
 
     async def _log_questions(self, rows: list[dict]) -> list[None]:
-        async with self._engine.begin() as connection:  # a plain executemany: this runs for every question
+        async with self._database.engine.begin() as connection:  # a plain executemany: this runs for every question
             await connection.execute(insert(QuestionRow.__table__), rows)
         return [None] * len(rows)
 

@@ -12,6 +12,7 @@ from bot.helpdesk import HelpDesk
 
 if TYPE_CHECKING:
     from bot.telegram_ui.sender import TelegramSender
+    from bot.telegram_ui.transport import RawUpdates
     from bot.domain import Admission
 
 
@@ -36,6 +37,11 @@ class BotContext(CallbackContext[ExtBot, dict, dict, dict]):
     def sender(self) -> "TelegramSender":
         """What delivery sends through: the librarians' group and citizens' private chats."""
         return self.application.bot_data["sender"]
+
+    @property
+    def raw_updates(self) -> "RawUpdates":
+        """Updates as getUpdates received them, until intake takes each one (transport.py)."""
+        return self.application.bot_data["raw_updates"]
 
     async def refresh_card(self, ticket_id: int) -> None:
         """Redraw a ticket's card in the librarians' group."""

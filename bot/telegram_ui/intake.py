@@ -33,7 +33,7 @@ async def admit(update: Update, context: BotContext) -> None:
     # other was killed), with webhooks from a process silent for INSTANCE_TIMEOUT seconds.
     take_over_after = 0 if context.settings.webhook is None else context.settings.instance_timeout
     # Kept until the handling finishes: as Telegram sent it when it came through getUpdates (cheaper).
-    payload = context.application.bot_data["raw_updates"].take(update.update_id) or update.to_json()
+    payload = context.raw_updates.take(update.update_id) or update.to_json()
     if citizen_chat is None:
         seen = await helpdesk.admit(update.update_id, None, take_over_after=take_over_after, payload=payload,
                                     counted=counted)
