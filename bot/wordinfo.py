@@ -57,3 +57,10 @@ def unknown_weight(word: str) -> float:
     zipf = max(_zipf()(word, "ru"), _zipf()(parse.normal_form, "ru"))
     share = (ZIPF_RARE - zipf) / (ZIPF_RARE - ZIPF_COMMON)  # 0 when rare, 1 when very common
     return max(MIN_WEIGHT, min(1.0, 1.0 - share * (1.0 - MIN_WEIGHT)))
+
+
+@lru_cache(maxsize=10_000)
+def is_russian_word(word: str) -> bool:
+    """Whether pymorphy3's dictionary holds the word as written ("несудим" yes, "неработает" no)."""
+    word = word.lower()
+    return bool(word) and set(word) <= RUSSIAN_LETTERS and _analyser().word_is_known(word)

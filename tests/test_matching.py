@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -330,6 +331,38 @@ def test_a_very_good_fit_needs_a_smaller_lead() -> None:
     assert decide(sure, "ru", terms).entry_id == "eds-renew"
     loose = [Candidate("eds-renew", 0.6, fit=0.62, typical=0.5, evidence=1.0), Candidate("egov-password-recovery", 0.56, fit=0.6)]
     assert decide(loose, "ru", terms).action == "clarify"
+
+
+def test_an_entry_whose_variants_between_them_say_the_whole_question_leads_clearly() -> None:
+    from bot.matching import Candidate, Term, decide
+
+    terms = (Term("учет", "учет", 1.0, 0.6, True), Term("безработица", "безработиц", 1.0, 0.9, True))
+    # No variant says all of it (fit 0.58), and the runner-up's best variant is nearly as good (lead 0.02) ...
+    top = Candidate("unemployment", 0.5, fit=0.58, typical=0.3, evidence=0.9, coverage=1.0)
+    close = [top, Candidate("military-registration", 0.48, fit=0.55, coverage=0.4)]
+    assert decide(close, "ru", terms).entry_id == "unemployment"  # ... but only its variants use every word
+    shared = [top, Candidate("military-registration", 0.48, fit=0.55, coverage=0.9)]
+    assert decide(shared, "ru", terms).action == "clarify"  # another entry uses most of them too: a choice
+    partly = [replace(top, coverage=0.7), close[1]]
+    assert decide(partly, "ru", terms).action == "clarify"
+
+
+def test_coverage_is_the_share_of_the_question_an_entry_uses_in_any_variant(matcher: Matcher) -> None:
+    terms, _ = matcher.terms("справка о несудимости для Мадрида")
+    best = matcher.rank(terms)[0]
+    total = sum(t.weight for t in terms)
+    known = sum(t.weight * t.similarity for t in terms if t.known)
+    assert best.id == "criminal-record" and best.coverage == pytest.approx(known / total)
+    assert 0 < best.coverage < 1  # "Мадрида" is in no entry
+
+
+def test_ne_written_apart_meets_the_word_written_together(matcher: Matcher) -> None:
+    """"не судим" is read as "несудим": it meets "несудимость", where "судим" alone stems to "суд" (court)."""
+    terms, _ = matcher.terms("нужна бумага что я не судим")
+    assert "судим" in [t.key for t in terms] and "суд" not in [t.key for t in terms]
+    assert matcher.match("на работе просят бумагу что я не судим").entry_id == "criminal-record"
+    # Only where the two make a dictionary word: "не работает" stays two words.
+    assert "работа" in [t.key for t in matcher.terms("эцп не работает")[0]]
 
 
 def test_a_question_asked_again_gets_the_same_decision_from_the_cache(kb):

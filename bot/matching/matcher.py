@@ -61,6 +61,7 @@ class Matcher:
     def _terms(self, question: str) -> tuple[list[Term], str, bool]:
         reader, weight_of = self._reader, self.index.weight_of
         pairs, lang, stated = reader.read_stating(question)
+        pairs = reader.join_negations(pairs, lang, wordinfo.is_russian_word)
         mapped = []
         for word, stem in pairs:
             key, similarity = reader.lookup(stem)

@@ -30,6 +30,8 @@ class Thresholds:
     offer_fit: float = 0.6          # ... when it fits well and two or more of the question's words are ours
     weak_offer_score: float = 0.4   # below clarify_fit, an entry scoring this much ...
     weak_offer_margin: float = 0.13  # ... and leading the runner-up by this much is still offered
+    cover_answer: float = 0.9       # an entry whose variants between them use this much of the question ...
+    cover_margin: float = 0.2       # ... this much more of it than any other entry's, leads clearly too
     one_word_sure: float = 0.9      # a one-word question is answered when its entry fits it this well ...
     one_word_shared: float = 0.7    # ... or no other entry scores this share of the best one's; else a choice
     clarify_window: float = 0.15    # options offered are within this distance of the best one
@@ -47,6 +49,7 @@ class Candidate:
     fit: float = 0.0       # how well the best variant fits (weighted F-measure)
     typical: float = 0.0   # how typical the question's words are of the entry as a whole
     evidence: float = 0.0  # the weight of the question's words this variant matched (the rarest word weighs 1)
+    coverage: float = 0.0  # the share of the question (by weight) in words the entry uses in any of its variants
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,12 @@ def decide(ranked: list[Candidate], lang: str, terms: tuple[Term, ...] = (),
         # One word that several entries share ("пособие", "справка", "жәрдемақы"): a choice, never one answer.
         options = tuple(c for c in shortlist if c.score >= t.one_word_shared * top.score)
         return Decision(Action.CLARIFY, lang, options, None, "one-word", terms)
-    clear_lead = lead >= t.answer_margin or (top.fit >= t.sure_fit and lead >= t.sure_margin
-                                             and top.evidence >= t.sure_evidence)
+    # A long question no single variant says in full ("kak vstat na uchet po bezrabotice"): the variants of one
+    # entry between them say all of it, and no other entry comes close.
+    cover_lead = top.coverage - max((c.coverage for c in ranked[1:]), default=0.0)
+    clear_lead = (lead >= t.answer_margin
+                  or (top.fit >= t.sure_fit and lead >= t.sure_margin and top.evidence >= t.sure_evidence)
+                  or (top.coverage >= t.cover_answer and cover_lead >= t.cover_margin))
     if (top.fit >= t.answer_fit and clear_lead and top.evidence >= t.answer_evidence
             and top.typical >= t.answer_typical):
         return Decision(Action.ANSWER, lang, shortlist, top.id, "confident", terms)

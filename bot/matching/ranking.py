@@ -53,15 +53,17 @@ def rank(index: Index, terms: list[Term], *, leave_out: int | None = None, limit
     sizes = np.diff(np.append(starts, len(reached)))
     entries = doc_entries[starts]
     best_fit = np.maximum.reduceat(fit, starts)
-    typical = _typical(index, known)[entries]
+    typical_all, covered_all = _typical(index, known)
+    typical, covered = typical_all[entries], covered_all[entries]
     blended = (1 - BLEND) * best_fit + BLEND * typical / question_total
     chosen = _best(blended, limit, lambda among: _entry_reach_keys(among, reached, starts, sizes, segments, n_docs))
     best_doc = _best_documents(chosen, fit, best_fit, starts, sizes, reached, segments, n_docs)
     ranked = [Candidate(index.entry_ids[entry], score, index.doc_text[doc], variant_fit, typical_sum / question_total,
-                        evidence)
-              for entry, score, doc, variant_fit, typical_sum, evidence in zip(
+                        evidence, covered_sum / question_total)
+              for entry, score, doc, variant_fit, typical_sum, evidence, covered_sum in zip(
                   entries[chosen].tolist(), blended[chosen].tolist(), reached[best_doc].tolist(),
-                  best_fit[chosen].tolist(), typical[chosen].tolist(), matched[best_doc].tolist())]
+                  best_fit[chosen].tolist(), typical[chosen].tolist(), matched[best_doc].tolist(),
+                  covered[chosen].tolist())]
     ranked.sort(key=lambda c: (-c.score, c.id))
     return ranked
 
@@ -71,14 +73,16 @@ def _length(rows, row: int) -> int:
     return end - start
 
 
-def _typical(index: Index, known: list[tuple[int, Term]]) -> np.ndarray:
-    """Entry -> how typical the question's known words are of it (weighted, summed in the question's order)."""
+def _typical(index: Index, known: list[tuple[int, Term]]) -> tuple[np.ndarray, np.ndarray]:
+    """Per entry: how typical the question's known words are of it (weighted, summed in the question's order),
+    and the weight of the question's words it uses anywhere, in any of its variants (its coverage)."""
     association = index.association
     spans = [association.bounds(row) for row, _ in known]
     entries = np.concatenate([association.items[start:end] for start, end in spans])
     shares = np.concatenate([association.values[start:end] for start, end in spans])
     weights = np.repeat([float(index.weight[row]) * t.similarity for row, t in known], [e - s for s, e in spans])
-    return np.bincount(entries, weights * shares, minlength=len(index.entry_ids))
+    n_entries = len(index.entry_ids)
+    return np.bincount(entries, weights * shares, minlength=n_entries), np.bincount(entries, weights, minlength=n_entries)
 
 
 def _best(scores: np.ndarray, limit: int, order_of_tied) -> np.ndarray:

@@ -9,6 +9,7 @@ from bot import text as textnorm
 from bot.matching.vocabulary import FUZZY_BEST, Vocabulary
 
 LOOKUP_CACHE = 50_000  # stems remembered per process, with the known stem each stands for
+NEGATION_SIMILARITY = 0.85  # "не" + a word is read as one word when that maps onto a known word this well
 
 Phrases = dict[tuple[str, ...], tuple[str, ...]]  # a synonym's stems -> its group's first term's stems
 Item = tuple[str, str, float]                     # (what was typed, stem or key, similarity)
@@ -59,6 +60,29 @@ class Reader:
         """The question's language, and whether the question itself says so (Kazakh letters, or more words of
         one language than of the other); when not, a front end answers in the citizen's interface language."""
         return self._votes(question, _readings(question))
+
+    def join_negations(self, pairs: list[tuple[str, str]], lang: str, is_word: Callable[[str], bool],
+                       stem: Callable[[str, str], str] = textnorm.stem) -> list[tuple[str, str]]:
+        """Russian writes "не" apart or together with a word ("не судим", "несудимость"): a "не" and the word
+        after it become one word when together they are a dictionary word the knowledge base uses a form of
+        ("не судим" -> "несудим", so it meets "справка о несудимости"). "не работает" stays two words."""
+        if lang != "ru" or len(pairs) < 2:
+            return pairs
+        out: list[tuple[str, str]] = []
+        i = 0
+        while i < len(pairs):
+            word = pairs[i][0]
+            if word.lower() == "не" and i + 1 < len(pairs):
+                joined = "не" + pairs[i + 1][0].lower()
+                joined_stem = stem(joined, lang)
+                key, similarity = self.lookup(joined_stem)
+                if similarity >= NEGATION_SIMILARITY and key.startswith("не") and is_word(joined):
+                    out.append((f"{word} {pairs[i + 1][0]}", joined_stem))
+                    i += 2
+                    continue
+            out.append(pairs[i])
+            i += 1
+        return out
 
     def fold(self, items: list[Item]) -> list[Item]:
         """Replace every synonym (longest first) in (word, key, similarity) items with its group's first term.
