@@ -48,7 +48,8 @@ _TRANSLIT_SINGLE = {
 }
 _VOWELS = set("аеиоуыэюяё")
 
-# Kazakh endings (after folding to Russian letters): case, plural, possessive and common verb endings,
+# Kazakh endings (after folding to Russian letters): case, plural, possessive and common verb endings
+# (the conditional too: "кірсем", "алсаңыз" - "if I enter", "if you take"),
 # longest first. Stripped repeatedly while a stem of at least three letters remains.
 _KAZAKH_ENDINGS = tuple(sorted(set("""
 лар лер дар дер тар тер
@@ -60,6 +61,7 @@ _KAZAKH_ENDINGS = tuple(sorted(set("""
 мен бен пен ша ше
 ым им ын ин сы си мыз миз ымыз имиз ныз низ ыныз иниз сын син
 уга уге уды уди ган ген кан кен атын етин ады еди мын мин сыз сиз
+сам сем сак сек саныз сениз
 ы и а е у
 """.split()), key=len, reverse=True))
 _KAZAKH_MIN_STEM = 3

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-# Parts of speech that carry the question's grammar rather than its topic (pymorphy3's OpenCorpora tags).
+# Parts of speech that carry the question's grammar rather than its topic (pymorphy3's OpenCorpora tags),
+# and full adjectives: a common one ("общий", "новый", "другой") says little; a rare one ("шенгенский") a lot.
 GRAMMAR_POS = frozenset({"VERB", "INFN", "PRTF", "PRTS", "GRND", "ADVB", "ADJS", "PRED", "PREP", "CONJ",
-                         "PRCL", "INTJ", "NPRO", "COMP", "NUMR"})
+                         "PRCL", "INTJ", "NPRO", "COMP", "NUMR", "ADJF"})
 ZIPF_COMMON = 5.5  # a word this frequent (Zipf scale: 6 is "и"-level, 3 is once per million words) ...
 ZIPF_RARE = 3.0    # ... weighs MIN_WEIGHT; one this rare or rarer weighs as much as the rarest known word
 MIN_WEIGHT = 0.15

@@ -19,7 +19,7 @@ from bot.storage import Storage
 TRAIN = ("где купить билет на поезд в астану", "билет на поезд до астаны купить")
 DOG = "оформить пособие на собаку в акимате"    # escalated; the matcher's best is disability, at 0.4
 DOG_DECLINED = "как оформить пособие на собаку"  # offered disability and large-family-benefits: declined
-PAPER = "на работу требуют бумагу что я не судим, где ее взять"  # escalated; a librarian answers with criminal-record
+PAPER = "на работу требуют бумагу что меня не судили, где ее взять"  # escalated; a librarian answers with criminal-record
 CRIMINAL = "справка о несудимости"             # answered by the matcher
 TRAIN_ANSWER = "Билеты на поезд продаёт перевозчик, на egov.kz их нет."
 DOG_ANSWER = "Такого пособия нет; спросите в акимате о правилах содержания животных."

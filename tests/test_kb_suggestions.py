@@ -15,7 +15,7 @@ from bot.storage import Storage
 
 KNOWLEDGE = Knowledge(load_knowledge(bundled_knowledge_dir()))
 ENTRY = KNOWLEDGE.kb.entry("criminal-record")
-NEW_RU = "на работу требуют бумагу что я не судим, где ее взять"
+NEW_RU = "на работу требуют бумагу что меня не судили, где ее взять"
 NEW_KK = "жұмысқа сотты болмағаным туралы қағаз сұрап жатыр"
 ANSWERED = "справка о несудимости"  # the matcher answers it with criminal-record already
 HAS = ENTRY.questions["ru"][0]      # the entry has it word for word
@@ -25,7 +25,7 @@ async def fill(url: str) -> None:
     store = Storage.from_url(url)
     await store.create_schema()
     desk = HelpDesk(KNOWLEDGE, store)
-    answers = [(NEW_RU, "ru", "criminal-record"), ("На работу требуют бумагу, что я не судим. Где её взять?", "ru",
+    answers = [(NEW_RU, "ru", "criminal-record"), ("На работу требуют бумагу, что меня не судили. Где её взять?", "ru",
                                                    "criminal-record"),
                (NEW_KK, "kk", "criminal-record"), (ANSWERED, "ru", "criminal-record"), (HAS.upper(), "ru", "criminal-record"),
                ("где посмотреть мой номер", "ru", "iin")]

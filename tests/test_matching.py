@@ -269,6 +269,7 @@ def test_unknown_grammar_words_weigh_by_their_frequency_and_topic_words_fully() 
     assert unknown_weight("мадрида") == 1.0  # a name: the question is about something else
     assert unknown_weight("кино") == 1.0 and unknown_weight("бешбармака") == 1.0
     assert unknown_weight("жыртылып") == 1.0  # Kazakh (no resource here): full weight
+    assert unknown_weight("общих") < 0.5 and unknown_weight("шенгенскую") == 1.0  # a common adjective, a rare one
 
 
 @pytest.mark.parametrize("question", ["пособие", "жәрдемақы", "справка", "удостоверение"])

@@ -38,11 +38,13 @@ def reference_rank(index: Index, terms: list[Term], leave_out: int | None = None
                 matched_q[doc] += term.similarity * weight
                 matched_d[doc] += weight
     typical: dict[int, float] = defaultdict(float)
+    covered: dict[int, float] = defaultdict(float)
     for term in terms:
         if term.known:
             weight = float(index.weight[index.term_number[term.key]]) * term.similarity
             for entry, share in zip(*row(index.association, term)):
                 typical[entry] += weight * share
+                covered[entry] += weight
     beta2 = ranking.BETA ** 2
     best_fit: dict[int, float] = {}
     best_doc: dict[int, int] = {}
@@ -54,7 +56,7 @@ def reference_rank(index: Index, terms: list[Term], leave_out: int | None = None
             best_fit[entry], best_doc[entry] = fit, doc
     blended = {i: (1 - ranking.BLEND) * f + ranking.BLEND * typical[i] / question_total for i, f in best_fit.items()}
     ranked = [Candidate(index.entry_ids[i], blended[i], index.doc_text[best_doc[i]], best_fit[i],
-                        typical[i] / question_total, matched_q[best_doc[i]])
+                        typical[i] / question_total, matched_q[best_doc[i]], covered[i] / question_total)
               for i in heapq.nlargest(limit, blended, key=blended.__getitem__)]
     ranked.sort(key=lambda c: (-c.score, c.id))
     return ranked

@@ -18,7 +18,7 @@ async def _ticket(desk: HelpDesk, store: Storage, question: str, lang: str = "ru
 
 async def test_suggestions_keep_the_floor_and_the_window(knowledge: Knowledge, store: Storage) -> None:
     desk = HelpDesk(knowledge, store)
-    _, ticket = await _ticket(desk, store, "на работу требуют бумагу что я не судим, где ее взять")
+    _, ticket = await _ticket(desk, store, "на работу требуют бумагу что меня не судили, где ее взять")
     candidates = knowledge.matcher.match(ticket.question).candidates
     offered = desk.suggestions(ticket)
     assert [e.id for e in offered] == ["criminal-record", "alimony-paternity"]
@@ -34,7 +34,7 @@ async def test_suggestions_keep_the_floor_and_the_window(knowledge: Knowledge, s
 
 async def test_the_entry_a_not_helpful_ticket_names_is_not_suggested(knowledge: Knowledge, store: Storage) -> None:
     desk = HelpDesk(knowledge, store)
-    _, ticket = await _ticket(desk, store, "на работу требуют бумагу что я не судим, где ее взять", kind="not-helpful",
+    _, ticket = await _ticket(desk, store, "на работу требуют бумагу что меня не судили, где ее взять", kind="not-helpful",
                               entry_id="criminal-record")
     assert [e.id for e in desk.suggestions(ticket)] == ["alimony-paternity"]
 

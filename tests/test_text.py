@@ -133,6 +133,8 @@ class TestStem:
             ("соттылық", "соттылығы"),  # final voiced consonant folded back
             ("анықтама", "анықтаманы", "анықтамасы"),
             ("зейнетақы", "зейнетақыны"),
+            ("кіру", "кірсем", "кірсек"),  # the conditional: "if I enter", "if we enter"
+            ("тіркелу", "тіркелсем", "тіркелсеңіз"),
         ],
     )
     def test_kazakh_inflected_forms_share_a_stem(self, forms):

@@ -73,7 +73,7 @@ async def test_the_menus_entry_shows_its_notice(tg: TG) -> None:
 
 
 async def test_an_entry_a_librarian_chose_carries_its_notice(tg: TG) -> None:
-    ticket = await tg.escalate(AIGUL, "на работу требуют бумагу что я не судим, где ее взять")
+    ticket = await tg.escalate(AIGUL, "на работу требуют бумагу что меня не судили, где ее взять")
     card_message = tg.last_message(GROUP_ID)
     assert "ae:1:criminal-record" in tg.card(ticket.id).buttons
     tg.clear()
