@@ -41,7 +41,7 @@ async def test_the_entry_a_not_helpful_ticket_names_is_not_suggested(knowledge: 
 
 async def test_a_console_citizen_sees_the_entry_as_a_librarians_answer(knowledge: Knowledge, store: Storage) -> None:
     desk = HelpDesk(knowledge, store)
-    citizen, ticket = await _ticket(desk, store, "заңдарды қай сайттан оқуға болады", "kk")
+    citizen, ticket = await _ticket(desk, store, "заңдар қай сайтта жарияланады", "kk")
 
     result = await desk.answer_with(ticket.id, "legislation", "Гульнар", 7)
 

@@ -13,7 +13,7 @@ from bot.knowledge import bundled_knowledge_dir, load_knowledge
 
 from .test_bot_process import buttons, world  # noqa: F401 - the fixture: the bot on SQLite and on PostgreSQL
 
-KK_QUESTION = "заңдарды қай сайттан оқуға болады"
+KK_QUESTION = "заңдар қай сайтта жарияланады"
 
 
 async def test_a_suggestion_pressed_on_the_card_reaches_the_citizen_in_kazakh(world) -> None:

@@ -27,7 +27,7 @@ def tg(tg_any: TG) -> TG:
 CITIZEN = AIGUL["id"]
 # Escalated (the bot is not sure enough), and yet the right entry leads the matcher's candidates.
 QUESTION = "на работу требуют бумагу что меня не судили, где ее взять"
-KK_QUESTION = "заңдарды қай сайттан оқуға болады"
+KK_QUESTION = "заңдар қай сайтта жарияланады"
 OLD = "2020-01-01 09:00:00.000000"
 
 
