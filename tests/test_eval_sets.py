@@ -30,12 +30,12 @@ def summary(out: str) -> str:
     return "\n".join(lines[:cut] + lines[-1:])
 
 
-# The project's own set grew to 509 questions (formal request-log wording, problem reports, Kazakh typed in
-# Russian letters, 96 negatives). On it the matcher does not yet reach the targets (top-1 0.95,
-# reachable 0.98); these floors are the figures measured on 2026-12-01, so that nothing slips back, while
-# wrong answers (<= 1%) and negatives answered (1 of 96, <= 2%) are held to the targets themselves.
-EVAL_FLOORS = ["--min-top1", "0.92", "--min-reachable", "0.965", "--max-wrong", "0.01",
-               "--max-negatives-answered", "1", "--min-negatives-escalated", "0.9"]
+# The targets, on the project's own set (509 questions: formal request-log wording, problem reports,
+# Kazakh typed in Russian letters, 96 negatives) and on the shared development set: top-1 >= 0.95, reachable
+# >= 0.98, wrong answers <= 1 %, negatives answered <= 2 % (1 of 96; none of 10), negatives escalated >= 0.9.
+TARGETS = ["--min-top1", "0.95", "--min-reachable", "0.98", "--max-wrong", "0.01", "--min-negatives-escalated", "0.9"]
+EVAL_FLOORS = [*TARGETS, "--max-negatives-answered", "1"]
+DEV_FLOORS = [*TARGETS, "--max-negatives-answered", "0"]
 
 
 def test_eval_set_meets_the_targets(capsys):
@@ -48,7 +48,7 @@ def test_eval_set_meets_the_targets(capsys):
 def test_dev_set_meets_the_targets(capsys):
     if not DEV_FILE.is_file():
         pytest.skip(f"{DEV_FILE} is not here (a clone without ../shared)")
-    code = cli.main(["eval", str(DEV_FILE)])
+    code = cli.main(["eval", str(DEV_FILE), *DEV_FLOORS])
     out = capsys.readouterr().out
     assert code == 0, summary(out)
     assert out.rstrip().endswith("PASS")
