@@ -86,6 +86,20 @@ def main(paths: list[str]) -> None:
         cells = " | ".join(f"{s}: {t:.3f} {r:.3f} {w:.3f} {na} {ne:.2f}" for s, (t, r, w, na, ne) in stats.items())
         print(" ".join(f"{p:.2f}" for p in params) + f" | {cells} | shortfall {shortfall(stats):.3f}")
 
+    # The second way to lead (an entry whose variants between them cover the question), at the thresholds above.
+    print("\ncover-answer cover-margin | " + " | ".join(f"{s}: top1 reach wrong negA negE" for s in sources))
+    for cover_answer, cover_margin in itertools.product([0.8, 0.85, 0.9, 0.95, 1.0, 9.0], [0.1, 0.2, 0.3, 0.4]):
+        thresholds = replace(DEFAULT_THRESHOLDS, cover_answer=cover_answer, cover_margin=cover_margin)
+        cells = []
+        for source in sources:
+            tally = Tally()
+            for expect, ranked, lang, _, terms in (c for c in cases if c[3] == source):
+                tally.add(expect, decide(ranked, lang, terms, thresholds))
+            r = tally.ratios()
+            cells.append(f"{source}: {r.top1:.3f} {r.reachable:.3f} {r.wrong:.3f} {tally.negatives_answered} "
+                         f"{r.negatives_escalated:.2f}")
+        print(f"{cover_answer:.2f} {cover_margin:.2f} | " + " | ".join(cells))
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])

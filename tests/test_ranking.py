@@ -44,7 +44,8 @@ def reference_rank(index: Index, terms: list[Term], leave_out: int | None = None
             weight = float(index.weight[index.term_number[term.key]]) * term.similarity
             for entry, share in zip(*row(index.association, term)):
                 typical[entry] += weight * share
-                covered[entry] += weight
+            for entry in {int(index.doc_entry[doc]) for doc in row(index.postings, term)[0] if doc != leave_out}:
+                covered[entry] += weight  # words only the left-out variant has do not cover its entry
     beta2 = ranking.BETA ** 2
     best_fit: dict[int, float] = {}
     best_doc: dict[int, int] = {}

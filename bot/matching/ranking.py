@@ -54,6 +54,8 @@ def rank(index: Index, terms: list[Term], *, leave_out: int | None = None, limit
     entries = doc_entries[starts]
     best_fit = np.maximum.reduceat(fit, starts)
     typical_all, covered_all = _typical(index, known)
+    if leave_out is not None and 0 <= leave_out < n_docs:
+        _uncover(index, known, leave_out, covered_all)
     typical, covered = typical_all[entries], covered_all[entries]
     blended = (1 - BLEND) * best_fit + BLEND * typical / question_total
     chosen = _best(blended, limit, lambda among: _entry_reach_keys(among, reached, starts, sizes, segments, n_docs))
@@ -83,6 +85,18 @@ def _typical(index: Index, known: list[tuple[int, Term]]) -> tuple[np.ndarray, n
     weights = np.repeat([float(index.weight[row]) * t.similarity for row, t in known], [e - s for s, e in spans])
     n_entries = len(index.entry_ids)
     return np.bincount(entries, weights * shares, minlength=n_entries), np.bincount(entries, weights, minlength=n_entries)
+
+
+def _uncover(index: Index, known: list[tuple[int, Term]], left_out: int, covered: np.ndarray) -> None:
+    """The left-out document's entry's coverage without the words only that document gave it (leave-one-out);
+    summed afresh in the question's order, as bincount sums."""
+    entry = int(index.doc_entry[left_out])
+    total = 0.0
+    for row, term in known:
+        docs = index.postings.items[slice(*index.postings.bounds(row))]
+        if np.any(index.doc_entry[docs[docs != left_out]] == entry):
+            total += float(index.weight[row]) * term.similarity
+    covered[entry] = total
 
 
 def _best(scores: np.ndarray, limit: int, order_of_tied) -> np.ndarray:
