@@ -10,7 +10,7 @@ from sqlalchemy import Table, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidRequestError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from bot.storage.schema import Base
@@ -56,6 +56,10 @@ async def _aiosqlite_threads_ended(within: float = 1.0) -> None:
         await asyncio.sleep(0.01)
 
 
+# The asynchronous drivers egov-bot installs, for URLs that name a database without its driver.
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
+
+
 class Database:
     """One engine and its session factory. Each storage method owns its session:
     `async with database.sessions.begin() as session:`."""
@@ -66,19 +70,24 @@ class Database:
 
     @classmethod
     def from_url(cls, url: str) -> "Database":
-        """hide_parameters: a database error in the logs never carries what a citizen wrote."""
+        """hide_parameters: a database error in the logs never carries what a citizen wrote. A URL without its
+        driver ("sqlite:///bot.db", "postgresql://...") gets the asynchronous one egov-bot ships with."""
+        shown = url
         try:
-            if make_url(url).get_backend_name() == "sqlite":
+            parsed = make_url(url)
+            shown = parsed.render_as_string(hide_password=True)
+            parsed = parsed.set(drivername=ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+            if parsed.get_backend_name() == "sqlite":
                 # One connection: SQLite has one writer anyway, and transactions that read and then write
                 # could otherwise fail with "database is locked" when handlers run concurrently.
-                engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True)
+                engine = create_async_engine(parsed, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True)
                 event.listen(engine.sync_engine, "connect", _sqlite_settings)
             else:  # a server can restart: each connection is checked before use
-                engine = create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+                engine = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)
             return cls(engine)
-        except (ArgumentError, NoSuchModuleError, ImportError) as error:
-            raise StoreError(f"the database URL {url!r} is not usable ({type(error).__name__}): "
-                             "use e.g. sqlite+aiosqlite:///egov-bot.sqlite3") from None
+        except (ArgumentError, NoSuchModuleError, InvalidRequestError, ImportError) as error:
+            raise StoreError(f"the database URL {shown!r} is not usable ({type(error).__name__}): "
+                             "use e.g. sqlite:///egov-bot.sqlite3 or postgresql://user@host/egov") from None
 
     def insert(self, table: Table):
         """INSERT with ON CONFLICT support, in this database's dialect."""
