@@ -38,6 +38,7 @@ TYPO_SOURCE_MIN = 3       # ... of a stem used at least this often ...
 TYPO_RATIO = 3            # ... and this many times more,
 TYPO_FIX_CUTOFF = 85      # that sounds the same or is this similar (rapidfuzz ratio)
 PREFIX = 3                # ... and begins the same (or is one letter away)
+_NEIGHBOUR_BATCH = 16_384  # rare words whose one-letter neighbours are looked up at once
 DOC_IDF_SHARE = 0.5       # word weight: half inverse frequency over variants, half over entries
 ASSOCIATION_SATURATION = 3.0  # a word used in a third of an entry's variants is fully typical of it
 
@@ -314,11 +315,18 @@ class _DeletionIndex:
         self._owners.extend([number] * len(keys))
 
     def neighbours(self, words: list[str]) -> Iterator[list[int]]:
-        """For each word, the numbers of the added words sharing a deletion with it (made one word at a time:
-        all of them at once, as Python lists, would be the largest structure of the build)."""
+        """For each word, the numbers of the added words sharing a deletion with it (looked up a batch of words
+        at a time, and made one word at a time: all of them at once, as arrays or Python lists, would be the
+        largest structures of the build)."""
         keys = np.frombuffer(self._keys, np.int64)
         order = np.argsort(keys, kind="stable")
         keys, owners = keys[order], np.frombuffer(self._owners, np.int32)[order]
+        del order
+        for low in range(0, len(words), _NEIGHBOUR_BATCH):
+            yield from self._neighbours(keys, owners, words[low:low + _NEIGHBOUR_BATCH])
+
+    @staticmethod
+    def _neighbours(keys: np.ndarray, owners: np.ndarray, words: list[str]) -> Iterator[list[int]]:
         query, sizes = array("q"), array("i")
         for word in words:
             mine = _deletions(word)
@@ -331,11 +339,11 @@ class _DeletionIndex:
         # Every (query, matching owner) pair: the matches of query k are owners[low[k]:high[k]].
         positions = np.arange(found.sum()) - np.repeat(np.cumsum(found) - found, found) + np.repeat(low[hit], found)
         asker = np.repeat(np.repeat(np.arange(len(words)), np.frombuffer(sizes, np.int32))[hit], found)
-        owners = owners[positions]
+        mine_owners = owners[positions]
         bounds = np.searchsorted(asker, np.arange(len(words) + 1)).tolist()  # asker is ascending
-        del keys, query, sizes, query_np, low, high, hit, found, positions, asker
+        del query_np, query, sizes, low, high, hit, found, positions, asker
         for word in range(len(words)):
-            yield owners[bounds[word]:bounds[word + 1]].tolist()
+            yield mine_owners[bounds[word]:bounds[word + 1]].tolist()
 
 
 def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
