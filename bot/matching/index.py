@@ -30,6 +30,7 @@ from rapidfuzz import fuzz
 from bot import text as textnorm
 from bot.knowledge import KnowledgeBase
 from bot.matching.reading import Phrases, Reader
+from bot.matching.rows import SLICE, Rows, grouped
 from bot.matching.vocabulary import Vocabulary, fillers
 
 TYPO_MAX_COUNT = 2        # a stem used at most this often in the knowledge base may be a misspelling ...
@@ -37,30 +38,11 @@ TYPO_SOURCE_MIN = 3       # ... of a stem used at least this often ...
 TYPO_RATIO = 3            # ... and this many times more,
 TYPO_FIX_CUTOFF = 85      # that sounds the same or is this similar (rapidfuzz ratio)
 PREFIX = 3                # ... and begins the same (or is one letter away)
+_NEIGHBOUR_BATCH = 16_384  # rare words whose one-letter neighbours are looked up at once
 DOC_IDF_SHARE = 0.5       # word weight: half inverse frequency over variants, half over entries
 ASSOCIATION_SATURATION = 3.0  # a word used in a third of an entry's variants is fully typical of it
 
 _LATIN = re.compile("[a-z]")
-
-
-@dataclass
-class Rows:
-    """One row of numbers per term, stored end to end: row n is items[start[n]:start[n + 1]] (and values alike)."""
-
-    start: np.ndarray               # int64, one more than there are rows
-    items: np.ndarray               # int32
-    values: np.ndarray | None = None
-
-    @classmethod
-    def group(cls, rows: np.ndarray, count: int, items: np.ndarray, values: np.ndarray | None = None) -> Rows:
-        """Items (and values) grouped by their row number; a stable sort keeps each row in the given order."""
-        order = np.argsort(rows, kind="stable")
-        start = np.zeros(count + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=count), out=start[1:])
-        return cls(start, items[order], None if values is None else values[order])
-
-    def bounds(self, row: int) -> tuple[int, int]:
-        return int(self.start[row]), int(self.start[row + 1])
 
 
 @dataclass
@@ -167,19 +149,38 @@ def build_index(kb: KnowledgeBase) -> Index:
 
 class _Documents:
     """The documents (variants with terms), as flat arrays: each one's entry, text and term numbers. Terms
-    are numbered as first used; a tuple per document would cost more than the numbers it holds."""
+    are numbered as first used; a tuple per document would cost more than the numbers it holds. Documents
+    come entry by entry, so how many of an entry's documents use each term is counted as they come: one
+    association item (term, entry, uses) per term of each entry, without regrouping the postings later."""
 
     def __init__(self) -> None:
         self.numbers: dict[str, int] = {}
         self.terms, self.sizes, self.entries, self.texts = array("i"), array("i"), array("i"), []
+        # Association items, entry by entry: the term and how many of the entry's documents use it; how many
+        # items each entry has.
+        self.assoc_terms, self.assoc_uses, self.assoc_counts = array("i"), array("i"), array("i")
+        self._entry, self._uses = 0, Counter()
 
     def add(self, entry: int, text: str, terms: dict[str, None]) -> None:
         if terms:  # a variant of filler words only is no document
+            if entry != self._entry:
+                self.finish(entry)
             numbers = self.numbers
-            self.terms.extend(numbers.setdefault(term, len(numbers)) for term in terms)
+            mine = [numbers.setdefault(term, len(numbers)) for term in terms]
+            self.terms.extend(mine)
+            self._uses.update(mine)
             self.sizes.append(len(terms))
             self.entries.append(entry)
             self.texts.append(text)
+
+    def finish(self, entry: int) -> None:
+        """Write out the association items of the entries before `entry` (those without documents have none)."""
+        uses = self._uses
+        self.assoc_terms.extend(uses.keys())
+        self.assoc_uses.extend(uses.values())
+        self.assoc_counts.append(len(uses))
+        self.assoc_counts.extend([0] * (entry - self._entry - 1))
+        self._entry, self._uses = entry, Counter()
 
 
 def synonym_phrases(kb: KnowledgeBase) -> Phrases:
@@ -314,11 +315,18 @@ class _DeletionIndex:
         self._owners.extend([number] * len(keys))
 
     def neighbours(self, words: list[str]) -> Iterator[list[int]]:
-        """For each word, the numbers of the added words sharing a deletion with it (made one word at a time:
-        all of them at once, as Python lists, would be the largest structure of the build)."""
+        """For each word, the numbers of the added words sharing a deletion with it (looked up a batch of words
+        at a time, and made one word at a time: all of them at once, as arrays or Python lists, would be the
+        largest structures of the build)."""
         keys = np.frombuffer(self._keys, np.int64)
         order = np.argsort(keys, kind="stable")
         keys, owners = keys[order], np.frombuffer(self._owners, np.int32)[order]
+        del order
+        for low in range(0, len(words), _NEIGHBOUR_BATCH):
+            yield from self._neighbours(keys, owners, words[low:low + _NEIGHBOUR_BATCH])
+
+    @staticmethod
+    def _neighbours(keys: np.ndarray, owners: np.ndarray, words: list[str]) -> Iterator[list[int]]:
         query, sizes = array("q"), array("i")
         for word in words:
             mine = _deletions(word)
@@ -331,42 +339,38 @@ class _DeletionIndex:
         # Every (query, matching owner) pair: the matches of query k are owners[low[k]:high[k]].
         positions = np.arange(found.sum()) - np.repeat(np.cumsum(found) - found, found) + np.repeat(low[hit], found)
         asker = np.repeat(np.repeat(np.arange(len(words)), np.frombuffer(sizes, np.int32))[hit], found)
-        owners = owners[positions]
+        mine_owners = owners[positions]
         bounds = np.searchsorted(asker, np.arange(len(words) + 1)).tolist()  # asker is ascending
-        del keys, query, sizes, query_np, low, high, hit, found, positions, asker
+        del query_np, query, sizes, low, high, hit, found, positions, asker
         for word in range(len(words)):
-            yield owners[bounds[word]:bounds[word + 1]].tolist()
+            yield mine_owners[bounds[word]:bounds[word + 1]].tolist()
 
 
 def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
-    """Term weights, how typical each term is of each entry, and the postings (documents come entry by entry)."""
+    """Term weights, how typical each term is of each entry, and the postings (documents come entry by entry).
+    At x100 the postings are millions of numbers: they are regrouped and summed a slice at a time."""
     count, entries_count = len(documents.numbers), max(len(kb.entries), 1)
+    documents.finish(entries_count)
     terms = np.frombuffer(documents.terms, np.int32)
     doc_entry = np.frombuffer(documents.entries, np.int32).copy()
     sizes = np.frombuffer(documents.sizes, np.int32)
-    # Postings: documents grouped by term, ascending (a stable sort of the terms keeps document order).
-    # Temporaries go as soon as they are used: at x100 each is millions of numbers.
-    order = np.argsort(terms, kind="stable").astype(np.int32)
-    post_docs = np.repeat(np.arange(len(doc_entry), dtype=np.int32), sizes)[order]
-    post_terms = terms[order]
-    del order
-    start = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(terms, minlength=count), out=start[1:])
-    # How characteristic a word is of an entry: the share of the entry's variants that use it. In the
-    # postings, an entry's documents using a term are one run: one association item per run.
-    post_entries = doc_entry[post_docs]
-    runs = np.ones(len(post_terms), dtype=bool)
-    runs[1:] = (post_terms[1:] != post_terms[:-1]) | (post_entries[1:] != post_entries[:-1])
-    runs = np.flatnonzero(runs)
-    assoc_term, assoc_entry = post_terms[runs], post_entries[runs]
-    uses = np.diff(np.append(runs, len(post_terms)))
-    del post_terms, post_entries, runs
+    ends = np.zeros(len(doc_entry) + 1, dtype=np.int64)  # document -> where its terms end in `terms`
+    np.cumsum(sizes, out=ends[1:])
+    # How characteristic a word is of an entry: the share of the entry's variants that use it.
     variants_of = np.bincount(doc_entry, minlength=entries_count).astype(np.float64)
+    assoc_entries = np.repeat(np.arange(entries_count, dtype=np.int32), np.frombuffer(documents.assoc_counts, np.int32))
+    assoc_uses = np.frombuffer(documents.assoc_uses, np.int32)
+    assoc_start, (assoc_entry, uses) = grouped(
+        np.frombuffer(documents.assoc_terms, np.int32), count,
+        [assoc_entries.__getitem__, assoc_uses.__getitem__], [np.dtype(np.int32), np.dtype(np.int32)])
+    del assoc_entries, assoc_uses
+    documents.assoc_terms = documents.assoc_uses = documents.assoc_counts = array("i")
     shares = np.minimum(1.0, ASSOCIATION_SATURATION * uses / variants_of[assoc_entry])
-    assoc_start = np.zeros(count + 1, dtype=np.int64)
-    np.cumsum(np.bincount(assoc_term, minlength=count), out=assoc_start[1:])
+    del uses, variants_of
+    # Postings: documents grouped by term, ascending. The document of the terms[k]: the one whose terms end after k.
+    start, (post_docs,) = grouped(terms, count, [lambda part: np.searchsorted(
+        ends, np.arange(*part.indices(len(terms))), "right") - 1], [np.dtype(np.int32)])
     doc_df, entry_df = np.diff(start).tolist(), np.diff(assoc_start).tolist()  # term -> documents, entries using it
-    del uses, variants_of, assoc_term
     docs_count = max(len(doc_entry), 1)
     log_entries, log_docs = math.log(1 + entries_count), math.log(1 + docs_count)
     # math.log, not np.log: the weights are the same to the last bit on every platform.
@@ -374,9 +378,14 @@ def weigh(kb: KnowledgeBase, reader: Reader, documents: _Documents) -> Index:
                        + (1 - DOC_IDF_SHARE) * (math.log(1 + entries_count / in_entries) / log_entries)
                        for in_docs, in_entries in zip(doc_df, entry_df)], dtype=np.float64)
     del doc_df, entry_df
-    # bincount adds each document's weights in the order of its terms, as a plain sum would.
-    doc_of = np.repeat(np.arange(len(doc_entry), dtype=np.int32), sizes)
-    doc_total = np.bincount(doc_of, weights=weight[terms], minlength=len(doc_entry))
+    # bincount adds each document's weights in the order of its terms, as a plain sum would; a slice of
+    # documents at a time.
+    doc_total = np.empty(len(doc_entry), dtype=np.float64)
+    step = max(1, SLICE // 8)
+    for low in range(0, len(doc_entry), step):
+        high = min(low + step, len(doc_entry))
+        doc_of = np.repeat(np.arange(high - low), sizes[low:high])
+        doc_total[low:high] = np.bincount(doc_of, weights=weight[terms[ends[low]:ends[high]]], minlength=high - low)
     return Index([entry.id for entry in kb.entries], reader, documents.numbers, weight,
                  Rows(assoc_start, assoc_entry, shares), Rows(start, post_docs), doc_entry, doc_total, documents.texts)
 
