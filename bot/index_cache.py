@@ -33,7 +33,7 @@ from pathlib import Path
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.matching import Matcher
 
-FORMAT = 4                       # bump when what a cache file holds changes shape
+FORMAT = 5                       # bump when what a cache file holds changes shape
 STALE_DAYS = 30                  # cache files untouched this long are removed when a new one is written
 _SUFFIX = ".index.pickle"
 _CODE_DIR = Path(__file__).resolve().parent

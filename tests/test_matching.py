@@ -390,3 +390,24 @@ def test_a_dropped_matcher_is_freed_at_once_not_at_the_next_garbage_collection(m
         assert index() is None
     finally:
         gc.enable()
+
+
+def test_hashed_keys_give_the_numbers_stored_under_a_key_in_order_and_hash_alike_in_every_process() -> None:
+    import subprocess
+    import sys
+
+    from bot.matching.vocabulary import HashedKeys, stable_hash
+
+    keys = HashedKeys(["тилифан", "справк", "тилифан", "ецп"], [7, 3, 5, 1])
+    assert keys.values("тилифан") == [7, 5] and keys.values("справк") == [3] and keys.values("мадрид") == []
+    assert "ецп" in keys and "мадрид" not in keys and len(keys) == 4
+    # An index is pickled by one process and read by another: the hash must not be salted per process.
+    code = "from bot.matching.vocabulary import stable_hash; print(stable_hash('тилифан'))"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": "12345", "PATH": ""}, cwd=str(__import__("pathlib").Path(__file__).parent.parent))
+    assert int(other.stdout) == stable_hash("тилифан")
+
+
+def test_a_misspelling_that_sounds_like_a_known_word_is_that_word(matcher: Matcher) -> None:
+    reader = matcher.index.reader
+    assert reader.lookup("тилифон") == ("телефон", 0.9) and reader.lookup("министирств")[0] == "министерств"

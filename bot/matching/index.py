@@ -31,7 +31,7 @@ from bot import text as textnorm
 from bot.knowledge import KnowledgeBase
 from bot.matching.reading import Phrases, Reader
 from bot.matching.rows import SLICE, Rows, grouped
-from bot.matching.vocabulary import Vocabulary, fillers
+from bot.matching.vocabulary import HashedKeys, Vocabulary, fillers
 
 TYPO_MAX_COUNT = 2        # a stem used at most this often in the knowledge base may be a misspelling ...
 TYPO_SOURCE_MIN = 3       # ... of a stem used at least this often ...
@@ -216,13 +216,14 @@ def collect_variants(kb: KnowledgeBase) -> _Variants:
     return variants
 
 
-def language_words(variants: _Variants) -> dict[str, frozenset[str]]:
-    """Words (folded, not stemmed) that only the Russian or only the Kazakh variants use."""
+def language_words(variants: _Variants) -> dict[str, HashedKeys]:
+    """Words (folded, not stemmed) that only the Russian or only the Kazakh variants use, by their hashes
+    (a Kazakh word that shares its 64-bit hash with a Russian one is as unlikely as it would be harmless)."""
     fold = textnorm.fold
     # Most words fold to themselves: keep the word's own string rather than an equal copy of it.
     folded = {lang: {w if (f := fold(w)) == w else f for w in words} for lang, words in variants.numbers.items()}
     shared = folded["ru"] & folded["kk"]
-    return {lang: frozenset(w for w in words if w not in shared) for lang, words in folded.items()}
+    return {lang: HashedKeys(w for w in words if w not in shared) for lang, words in folded.items()}
 
 
 def first_vocabulary(kb: KnowledgeBase, variants: _Variants, phrases: Phrases,

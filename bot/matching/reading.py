@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from bot import text as textnorm
-from bot.matching.vocabulary import FUZZY_BEST, Vocabulary
+from bot.matching.vocabulary import FUZZY_BEST, HashedKeys, Vocabulary
 
 LOOKUP_CACHE = 50_000  # stems remembered per process, with the known stem each stands for
 NEGATION_SIMILARITY = 0.85  # "не" + a word is read as one word when that maps onto a known word this well
@@ -18,7 +18,7 @@ Item = tuple[str, str, float]                     # (what was typed, stem or key
 class Reader:
     """Turns text into stems over one vocabulary; `lookup` is cached per process (not pickled)."""
 
-    def __init__(self, vocabulary: Vocabulary, phrases: Phrases, lang_words: dict[str, frozenset[str]]) -> None:
+    def __init__(self, vocabulary: Vocabulary, phrases: Phrases, lang_words: dict[str, HashedKeys]) -> None:
         self.vocabulary = vocabulary
         self.fillers = vocabulary.fillers
         self.phrases = phrases

@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import bisect
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot import text as textnorm
@@ -91,6 +93,40 @@ def closest(word: str, buckets: dict[int, list[str]], cutoff: float,
     return best
 
 
+def stable_hash(text: str) -> int:
+    """A 64-bit hash of a string, the same in every process (str's own hash is salted per process, and an
+    index is pickled by one process and read by another)."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little") >> 1
+
+
+class HashedKeys:
+    """A compact multimap from strings to numbers: the strings' stable hashes, sorted, beside their numbers
+    (16 bytes a key instead of a string and a dict slot). `values(key)` gives the numbers stored under keys with
+    key's hash in the order they were given; a caller that must be exact compares the keys it gets back."""
+
+    def __init__(self, keys: Iterable[str], numbers: Iterable[int] | None = None) -> None:
+        hashes = np.fromiter((stable_hash(key) for key in keys), dtype=np.int64)
+        values = np.arange(len(hashes), dtype=np.int32) if numbers is None else np.fromiter(numbers, dtype=np.int32)
+        order = np.argsort(hashes, kind="stable")
+        self._hashes, self._values = hashes[order], values[order]
+
+    def values(self, key: str) -> list[int]:
+        h = stable_hash(key)
+        start = int(np.searchsorted(self._hashes, h))
+        end = start
+        while end < len(self._hashes) and self._hashes[end] == h:
+            end += 1
+        return self._values[start:end].tolist()
+
+    def __contains__(self, key: str) -> bool:
+        h = stable_hash(key)
+        at = int(np.searchsorted(self._hashes, h))
+        return at < len(self._hashes) and int(self._hashes[at]) == h
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+
 def _alphabetical(word: str) -> str:
     return word
 
@@ -105,10 +141,11 @@ class Vocabulary:
         self._sorted = sorted(self.words)
         self._by_initial = _bucket(self._sorted, 0)
         self._by_second = _bucket((w for w in self._sorted if len(w) >= 6), 1)
-        self._by_sound: dict[str, str] = {}
         sound = textnorm.uncached(textnorm.sound)  # each word once
-        for word in sorted(self._sorted, key=lambda w: -(counts or {}).get(w, 0)):
-            self._by_sound.setdefault(sound(word), word)  # the most frequent spelling wins
+        # Words by their sound, the most frequent spelling first: kept as numbers (a sorted array of the
+        # sounds' hashes and, beside it, the words' places in _sorted), not as 100,000s of sound strings.
+        by_frequency = sorted(range(len(self._sorted)), key=lambda i: -(counts or {}).get(self._sorted[i], 0))
+        self._by_sound = HashedKeys([sound(self._sorted[i]) for i in by_frequency], by_frequency)
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.words
@@ -136,7 +173,9 @@ class Vocabulary:
             if stem[size:] in ATTACHED_ENDINGS and stem[:size] in self.words:
                 return stem[:size], 0.9, True
         # A misspelling that sounds the same: "тилифон", "министирств", "вастанов", "сат".
-        same_sound = self._by_sound.get(textnorm.sound(stem))
+        key = textnorm.sound(stem)
+        same_sound = next((self._sorted[i] for i in self._by_sound.values(key) if textnorm.sound(self._sorted[i]) == key),
+                          None)  # the most frequent word that sounds so (a hash shared by another sound is skipped)
         if same_sound is not None and abs(len(same_sound) - len(stem)) <= max(2, len(stem) // 3):
             return same_sound, 0.9, True  # (not "ыыыы...": it sounds like "е" once its letters are merged)
         best, best_score = stem, 0.0
