@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from functools import cache, lru_cache
 
-# Parts of speech that carry the question's grammar rather than its topic (pymorphy3's OpenCorpora tags),
-# and full adjectives: a common one ("общий", "новый", "другой") says little; a rare one ("шенгенский") a lot.
-GRAMMAR_POS = frozenset({"VERB", "INFN", "PRTF", "PRTS", "GRND", "ADVB", "ADJS", "PRED", "PREP", "CONJ",
+# Parts of speech weighed by frequency (pymorphy3's OpenCorpora tags): those that carry the question's grammar
+# rather than its topic, and full adjectives: a common one ("общий", "новый") says little, a rare one
+# ("шенгенский") a lot. Nouns and names always weigh fully.
+BY_FREQUENCY_POS = frozenset({"VERB", "INFN", "PRTF", "PRTS", "GRND", "ADVB", "ADJS", "PRED", "PREP", "CONJ",
                          "PRCL", "INTJ", "NPRO", "COMP", "NUMR", "ADJF"})
 ZIPF_COMMON = 5.5  # a word this frequent (Zipf scale: 6 is "и"-level, 3 is once per million words) ...
 ZIPF_RARE = 3.0    # ... weighs MIN_WEIGHT; one this rare or rarer weighs as much as the rarest known word
@@ -47,13 +48,14 @@ def warm_up() -> None:
 
 @lru_cache(maxsize=100_000)
 def unknown_weight(word: str) -> float:
-    """The weight of a Russian word the knowledge base never uses: 1.0 for topic words (nouns, adjectives,
-    names, anything rare), less for frequent grammar words (verbs, adverbs, pronouns ...)."""
+    """The weight of a Russian word the knowledge base never uses: 1.0 for topic words (nouns, names, rare
+    adjectives, anything rare), less for frequent grammar words (verbs, adverbs, pronouns ...) and common
+    adjectives."""
     word = word.lower()
     if not word or not set(word) <= RUSSIAN_LETTERS:
         return 1.0
     parse = _analyser().parse(word)[0]
-    if parse.tag.POS not in GRAMMAR_POS:
+    if parse.tag.POS not in BY_FREQUENCY_POS:
         return 1.0
     zipf = max(_zipf()(word, "ru"), _zipf()(parse.normal_form, "ru"))
     share = (ZIPF_RARE - zipf) / (ZIPF_RARE - ZIPF_COMMON)  # 0 when rare, 1 when very common

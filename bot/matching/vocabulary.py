@@ -112,11 +112,7 @@ class HashedKeys:
 
     def values(self, key: str) -> list[int]:
         h = stable_hash(key)
-        start = int(np.searchsorted(self._hashes, h))
-        end = start
-        while end < len(self._hashes) and self._hashes[end] == h:
-            end += 1
-        return self._values[start:end].tolist()
+        return self._values[np.searchsorted(self._hashes, h, "left"):np.searchsorted(self._hashes, h, "right")].tolist()
 
     def __contains__(self, key: str) -> bool:
         h = stable_hash(key)
@@ -173,9 +169,10 @@ class Vocabulary:
             if stem[size:] in ATTACHED_ENDINGS and stem[:size] in self.words:
                 return stem[:size], 0.9, True
         # A misspelling that sounds the same: "тилифон", "министирств", "вастанов", "сат".
+        # The most frequent word that sounds so (a word whose sound only shares the hash is skipped).
         key = textnorm.sound(stem)
-        same_sound = next((self._sorted[i] for i in self._by_sound.values(key) if textnorm.sound(self._sorted[i]) == key),
-                          None)  # the most frequent word that sounds so (a hash shared by another sound is skipped)
+        same_sound = next((word for word in map(self._sorted.__getitem__, self._by_sound.values(key))
+                           if textnorm.sound(word) == key), None)
         if same_sound is not None and abs(len(same_sound) - len(stem)) <= max(2, len(stem) // 3):
             return same_sound, 0.9, True  # (not "ыыыы...": it sounds like "е" once its letters are merged)
         best, best_score = stem, 0.0
